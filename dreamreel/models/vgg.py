@@ -1,0 +1,85 @@
+"""VGG16/VGG19 as Flax modules that return their named activations.
+
+VGG(blocks, widths, hed_head)(x, until) -> {name: (N, h, w, C)}; x is the preprocessed image (BGR, 0-255 minus
+the Caffe mean). Names follow Keras: block4_conv3 (after ReLU), block4_conv3_pre_relu, block4_pool; with the HED
+head also hed_side1..hed_side5 (edge logits upsampled to the input size) and hed_edges (fused edge probability).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import flax.linen as nn
+import jax
+import jax.numpy as jnp
+
+from .registry import Layer
+
+VGG16_BLOCKS = (2, 2, 3, 3, 3)
+VGG19_BLOCKS = (2, 2, 4, 4, 4)
+VGG_WIDTHS = (64, 128, 256, 512, 512)
+CAFFE_MEAN_BGR = (103.939, 116.779, 123.68)  # Keras applications' VGG mean
+HED_MEAN_BGR = (104.00699, 116.66877, 122.67892)  # the HED (Caffe) training mean
+
+
+class VGG(nn.Module):
+    blocks: tuple[int, ...] = VGG16_BLOCKS
+    widths: tuple[int, ...] = VGG_WIDTHS
+    hed_head: bool = False
+    conv_general_dilated: Any = None  # a faster convolution for this backend, or None for XLA's
+
+    @nn.compact
+    def __call__(self, x: jax.Array, until: str | None = None) -> dict[str, jax.Array]:
+        acts: dict[str, jax.Array] = {}
+        block_outputs = []
+
+        def keep(name, value):
+            acts[name] = value
+            return name == until
+
+        for b, (n_convs, width) in enumerate(zip(self.blocks, self.widths), start=1):
+            for i in range(1, n_convs + 1):
+                name = f"block{b}_conv{i}"
+                conv = nn.Conv(width, (3, 3), padding="SAME", name=name,
+                               conv_general_dilated=self.conv_general_dilated)
+                pre = conv(x)
+                if keep(f"{name}_pre_relu", pre):
+                    return acts
+                x = nn.relu(pre)
+                if keep(name, x):
+                    return acts
+            block_outputs.append(x)
+            # Keras pools with padding="same", so odd sizes keep their last row/column
+            x = nn.max_pool(x, (2, 2), strides=(2, 2), padding="SAME")
+            if keep(f"block{b}_pool", x):
+                return acts
+        if self.hed_head:
+            self._hed(block_outputs, acts, until)
+        return acts
+
+    def _hed(self, block_outputs, acts, until):
+        """Holistically-nested edge detection: a 1x1 side output per block, upsampled and fused."""
+        n, h, w, _ = block_outputs[0].shape
+        sides = []
+        for k, features in enumerate(block_outputs, start=1):
+            side = nn.Conv(1, (1, 1), name=f"hed_dsn{k}")(features)
+            side = jax.image.resize(side, (n, h, w, 1), "bilinear") if k > 1 else side
+            acts[f"hed_side{k}"] = side
+            sides.append(side)
+        fused = nn.Conv(1, (1, 1), name="hed_fuse")(jnp.concatenate(sides, axis=-1))
+        acts["hed_edges"] = jax.nn.sigmoid(fused)
+
+
+def vgg_layers(blocks: tuple[int, ...], widths: tuple[int, ...] = VGG_WIDTHS, hed_head: bool = False):
+    """The layer table in forward order (what `until` may name)."""
+    table = []
+    for b, (n_convs, width) in enumerate(zip(blocks, widths), start=1):
+        stride = 2 ** (b - 1)
+        for i in range(1, n_convs + 1):
+            table.append(Layer(f"block{b}_conv{i}_pre_relu", width, stride, "pre_relu"))
+            table.append(Layer(f"block{b}_conv{i}", width, stride))
+        table.append(Layer(f"block{b}_pool", width, stride * 2, "pool"))
+    if hed_head:
+        table += [Layer(f"hed_side{k}", 1, 1, "head") for k in range(1, 6)]
+        table.append(Layer("hed_edges", 1, 1, "head"))
+    return tuple(table)
