@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import os
 import tempfile
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -27,7 +28,9 @@ def read_image(path: str | os.PathLike, max_side: int | None = None) -> np.ndarr
     if not path.is_file():
         raise DreamreelError(f"no such image: {path}")
     try:
-        pixels = iio.imread(path)
+        with warnings.catch_warnings():  # imageio's plugin probing warns about formats it then rejects
+            warnings.simplefilter("ignore")
+            pixels = iio.imread(path)
     except Exception:
         raise DreamreelError(f"cannot read {path} as an image (is it a PNG, JPEG or WebP file?)") from None
     image = to_float_rgb(pixels)

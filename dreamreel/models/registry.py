@@ -49,9 +49,12 @@ class ModelSpec:
 
     def layer(self, name: str) -> Layer:
         if name not in self._index:
-            raise DreamreelError(
-                f"model {self.name!r} has no layer {name!r}; its layers are: {', '.join(self.layer_names())}"
-            )
+            import difflib
+
+            close = difflib.get_close_matches(name, self.layer_names(), n=3)
+            hint = f"did you mean {' or '.join(close)}? " if close else ""
+            raise DreamreelError(f"model {self.name!r} has no layer {name!r}; {hint}"
+                                 f"`dreamreel models` lists its layers")
         return self.layers[self._index[name]]
 
     def layer_names(self) -> list[str]:

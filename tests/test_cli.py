@@ -1,0 +1,71 @@
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+from conftest import photo
+
+from dreamreel.cli import main
+from dreamreel.io import read_image, write_image
+
+
+@pytest.fixture
+def small_photo(tmp_path):
+    return write_image(tmp_path / "in.png", photo((48, 64)))
+
+
+def run_cli(capsys, *argv):
+    code = main(list(argv))
+    err = capsys.readouterr().err
+    return code, err
+
+
+@pytest.mark.parametrize("make_args,message", [
+    (lambda p, t: ["dream", str(t / "missing.jpg"), "-o", str(t / "o.png")], "no such image"),
+    (lambda p, t: ["dream", str(t / "text.png"), "-o", str(t / "o.png")], "cannot read"),
+    (lambda p, t: ["dream", str(p), "-o", str(p)], "refusing to overwrite the input"),
+    (lambda p, t: ["dream", str(p), "-o", str(t / "nodir" / "o.png")], "does not exist"),
+    (lambda p, t: ["dream", str(p), "-o", str(t / "o.xyz")], "cannot tell the format"),
+    (lambda p, t: ["dream", str(p), "-o", str(t / "o.png"), "--layer", "block4_conv9"], "no layer"),
+    (lambda p, t: ["dream", str(p), "-o", str(t / "o.png"), "--model", "alexnet"], "unknown model"),
+    (lambda p, t: ["dream", str(p), "-o", str(t / "o.png"), "--octaves", "0"], "octaves"),
+    (lambda p, t: ["dream", str(p), "-o", str(t / "o.png"), "--channels", "1,x", "--layer", "block4_conv3"],
+     "comma-separated"),
+    (lambda p, t: ["dream", str(p), "-o", str(t / "o.png"), "--layer", "block4_conv3:600"], "no layer"),
+    (lambda p, t: ["dream", str(p), "-o", str(t / "o.png"), "--layer", "block4_conv3", "--channels", "600"],
+     "channels 0..511"),
+    (lambda p, t: ["models", "fetch", "alexnet"], "unknown model"),
+    (lambda p, t: ["models", "import", "vgg16", str(t / "none.h5")], "no such file"),
+])
+def test_user_mistakes_give_one_line_and_exit_2(capsys, tmp_path, small_photo, make_args, message):
+    (tmp_path / "text.png").write_text("hello")
+    before = small_photo.read_bytes()
+    code, err = run_cli(capsys, *make_args(small_photo, tmp_path))
+    assert code == 2
+    assert err.startswith("dreamreel: error: ") and message in err and len(err.strip().splitlines()) == 1
+    assert small_photo.read_bytes() == before
+    assert not (tmp_path / "o.png").exists()
+
+
+def test_models_lists_layers_and_weight_state(capsys):
+    assert main(["models"]) == 0
+    out = capsys.readouterr().out
+    assert "vgg16:" in out and "block4_conv3" in out and "weights" in out
+
+
+def test_help_teaches_with_examples():
+    result = subprocess.run([sys.executable, "-m", "dreamreel.cli", "dream", "--help"],
+                            capture_output=True, text=True)
+    assert result.returncode == 0 and "examples:" in result.stdout and "--octaves" in result.stdout
+
+
+@pytest.mark.integration
+def test_dream_command_writes_a_dream(tmp_path, small_photo, vgg16):
+    out = tmp_path / "dream.png"
+    result = subprocess.run([sys.executable, "-m", "dreamreel.cli", "dream", str(small_photo), "-o", str(out),
+                             "--octaves", "2", "--steps", "2", "--layer", "block3_conv3"],
+                            capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    dreamed, original = read_image(out), read_image(small_photo)
+    assert dreamed.shape == original.shape
+    assert np.abs(dreamed - original).mean() > 0.003
