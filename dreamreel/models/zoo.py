@@ -57,3 +57,29 @@ VGG16_IMAGENET = _keras_vgg("vgg16_imagenet", VGG16_BLOCKS,
                             "vgg16_weights_tf_dim_ordering_tf_kernels_notop.h5", "vgg16")
 VGG19_IMAGENET = _keras_vgg("vgg19_imagenet", VGG19_BLOCKS,
                             "vgg19_weights_tf_dim_ordering_tf_kernels_notop.h5", "vgg19")
+
+
+# --- inception_v1: GoogLeNet as in TensorFlow's inception5h graph, the network of the DeepDream notebook ---------
+from .inception_v1 import (  # noqa: E402
+    InceptionV1, convert_inception5h, inception_v1_layers, preprocess as inception_v1_preprocess,
+)
+
+INCEPTION5H_URL = "https://storage.googleapis.com/download.tensorflow.org/models/inception5h.zip"
+
+INCEPTION_V1 = register(ModelSpec(
+    name="inception_v1",
+    description="InceptionV1 (GoogLeNet, TensorFlow's inception5h), the original DeepDream network",
+    module=InceptionV1,
+    layers=inception_v1_layers(),
+    preprocess=inception_v1_preprocess,
+    weights=weights.WeightSource(
+        cache_name="inception_v1_inception5h",
+        fetch=weights.url_download(INCEPTION5H_URL),
+        convert=convert_inception5h,
+        published_as="inception5h.zip (TensorFlow's DeepDream graph, tensorflow_inception_graph.pb with "
+                     "imagenet_comp_graph_label_strings.txt)",
+        licence="Apache 2.0 (TensorFlow)",
+    ),
+    dream_layers=("mixed4c",),
+    notes="class names come with the weights: dreamreel.models.inception_v1.labels_of(model) or with_labels(model)",
+))
