@@ -40,6 +40,11 @@ class Objective:
     def layers(self) -> frozenset[str]:
         return frozenset()
 
+    @property
+    def spatial(self) -> bool:
+        """True when the objective compares positions with a target image: it must see the whole image."""
+        return False
+
     def bind(self, spec) -> "Objective":
         for name in self.layers:
             spec.layer(name)
@@ -109,6 +114,10 @@ class Sum(Objective):
     @property
     def layers(self):
         return frozenset().union(*(term.layers for term in self.terms))
+
+    @property
+    def spatial(self):
+        return any(term.spatial for term in self.terms)
 
     def bind(self, spec):
         return Sum(tuple(term.bind(spec) for term in self.terms), self.weights)
@@ -285,3 +294,200 @@ def parse_objective(text: str) -> Objective:
     if not terms:
         raise DreamreelError(f"empty objective {text!r}")
     return Sum.of(terms)
+
+
+# --- guides: steer a dream towards (or, negated, away from) what a guide image shows ------------------------
+
+GUIDE_LOSSES = ("dot", "l1", "l2")
+
+
+def _resize_to(target: jax.Array, like: jax.Array) -> jax.Array:
+    """Guide features (or pixels) of shape (h, w, C) resized to the spatial size of `like` (N, h', w', C)."""
+    if target.shape[:2] == like.shape[1:3]:
+        return target[None]
+    return jax.image.resize(target, (*like.shape[1:3], target.shape[-1]), "linear")[None]
+
+
+def _similarity(x: jax.Array, target: jax.Array, loss: str) -> jax.Array:
+    """Larger is closer: dot product, or minus the mean L1 / L2 distance."""
+    if loss == "dot":
+        return jnp.mean(x * target)
+    if loss == "l1":
+        d = x - target
+        return -jnp.mean(jnp.where(d == 0, 0.0, jnp.abs(d)))  # a zero subgradient where they already agree
+    return -jnp.mean(jnp.square(x - target))
+
+
+@_pytree
+class GuideObjective(Objective):
+    """Similarity of a layer's activations to the guide's, position by position (the guide's features are
+    resized to the dream's size): dot product, or minus the L1 or L2 distance. Negate it to dream away."""
+
+    target: jax.Array  # the guide's activations at this layer, (h, w, C)
+    name: str = static()
+    loss: str = static(default="dot")
+
+    def __call__(self, acts):
+        x = acts[self.name]
+        return _similarity(x, _resize_to(self.target, x), self.loss)
+
+    @property
+    def layers(self):
+        return frozenset([self.name])
+
+    def bind(self, spec):
+        channels = spec.layer(self.name).channels
+        if self.target.shape[-1] != channels:
+            raise DreamreelError(f"guide features have {self.target.shape[-1]} channels; {self.name} has {channels}")
+        return self
+
+    @property
+    def spatial(self):
+        return True
+
+    def describe(self):
+        return f"guide({self.name}, {self.loss})"
+
+
+@_pytree
+class PixelObjective(Objective):
+    """Similarity of the dream's pixels to a target image (minus mean L1 or L2 difference; or dot)."""
+
+    target: jax.Array  # (H, W, 3) RGB in [0, 1]
+    loss: str = static(default="l2")
+
+    def __call__(self, acts):
+        x = acts["input"]
+        return _similarity(x, _resize_to(self.target, x), self.loss)
+
+    @property
+    def spatial(self):
+        return True
+
+    def describe(self):
+        return f"pixels({self.loss})"
+
+
+@_pytree
+class GuideMatchObjective(Objective):
+    """The original DeepDream notebook's guide: every position of the dream is pulled towards the guide feature
+    vector it already matches best (max over the guide's positions of the dot product). Size-independent."""
+
+    target: jax.Array  # the guide's activations flattened to (positions, C)
+    name: str = static()
+
+    def __call__(self, acts):
+        x = acts[self.name]
+        scores = x.reshape(-1, x.shape[-1]) @ self.target.T  # (dream positions, guide positions)
+        return jnp.mean(jnp.max(scores, axis=1))
+
+    @property
+    def layers(self):
+        return frozenset([self.name])
+
+    def describe(self):
+        return f"guide_match({self.name})"
+
+
+@_pytree
+class WeightedChannels(Objective):
+    """A layer's channels weighted one by one (weights are leaves, so new weights do not re-trace):
+    sum_c w_c * reduce(a_c). Weights (C,) apply to every image; (N, C) give each image of a batch its own."""
+
+    weights: jax.Array
+    name: str = static()
+    reduce: str = static(default="mean_square")
+    label: str = static(default="weights")
+
+    def __call__(self, acts):
+        a = acts[self.name]
+        values = jnp.square(a) if self.reduce == "mean_square" else a
+        per_channel = jnp.mean(values, axis=(1, 2))  # (N, C)
+        if self.weights.ndim == 1:
+            per_channel = jnp.mean(per_channel, axis=0)
+        return jnp.sum(self.weights * per_channel)
+
+    @property
+    def layers(self):
+        return frozenset([self.name])
+
+    def bind(self, spec):
+        channels = spec.layer(self.name).channels
+        if self.weights.shape[-1] != channels:
+            raise DreamreelError(f"{self.name} has {channels} channels; got {self.weights.shape[-1]} weights")
+        return self
+
+    def describe(self):
+        return f"channels({self.name}, {self.label})"
+
+
+def channel_weights(name: str, weights, reduce: str = "mean_square", label: str = "weights") -> Objective:
+    return WeightedChannels(jnp.asarray(weights, jnp.float32), name, _check_reduce(reduce), label)
+
+
+def _check_guide_loss(loss: str) -> str:
+    if loss not in GUIDE_LOSSES:
+        raise DreamreelError(f"unknown guide loss {loss!r}; choose one of {', '.join(GUIDE_LOSSES)}")
+    return loss
+
+
+def guide(name: str, guide_acts: dict, loss: str = "dot") -> Objective:
+    """Towards the guide's features at layer `name`; `guide_acts` = activations(model, guide[None], name)."""
+    return GuideObjective(jnp.asarray(guide_acts[name][0]), name, _check_guide_loss(loss))
+
+
+def guide_match(name: str, guide_acts: dict) -> Objective:
+    a = jnp.asarray(guide_acts[name][0])
+    return GuideMatchObjective(a.reshape(-1, a.shape[-1]), name)
+
+
+def pixels(target, loss: str = "l2") -> Objective:
+    target = jnp.asarray(target, jnp.float32)
+    if target.ndim != 3 or target.shape[-1] != 3:
+        raise DreamreelError(f"a pixel target must be an (H, W, 3) image, got shape {target.shape}")
+    return PixelObjective(target, _check_guide_loss(loss))
+
+
+def guide_channel_weights(names: Sequence[str], guide_acts: dict) -> Objective:
+    """Guided dream by channel weights: each layer's channels weighted by the guide's share of activation,
+    normalised to sum to one per layer, so the dream grows the patterns the guide shows."""
+    terms = []
+    for name in names:
+        sums = jnp.sum(guide_acts[name][0], axis=(0, 1))
+        terms.append(channel_weights(name, sums / (jnp.sum(sums) + 1e-12), label="guide"))
+    return sum(terms, 0)
+
+
+def batch_channels(name: str, batch_acts: dict, count: int = 8, most: bool = True) -> Objective:
+    """The `count` channels of a layer most (or least) activated, on average, by a batch of images."""
+    means = jnp.mean(batch_acts[name], axis=(0, 1, 2))
+    order = jnp.argsort(means)
+    picked = order[::-1][:count] if most else order[:count]
+    return channel(name, [int(c) for c in picked])
+
+
+def class_logit(label: str | int, layer_name: str = "softmax2_pre_activation") -> Objective:
+    """A class of a classifier head, by label or index (resolved against the model's labels on bind)."""
+    return ClassObjective(str(label), layer_name)
+
+
+@_pytree
+class ClassObjective(Objective):
+    label: str = static()
+    name: str = static(default="softmax2_pre_activation")
+    index: int = static(default=-1)
+
+    def __call__(self, acts):
+        logits = acts[self.name]
+        return jnp.mean(logits.reshape(logits.shape[0], -1, logits.shape[-1])[..., self.index])
+
+    @property
+    def layers(self):
+        return frozenset([self.name])
+
+    def bind(self, spec):
+        spec.layer(self.name)
+        return ClassObjective(self.label, self.name, spec.label_index(self.label))
+
+    def describe(self):
+        return f"class({self.label})"

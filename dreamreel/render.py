@@ -15,7 +15,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from functools import partial
-from typing import Callable
+from typing import Any, Callable
 
 import jax
 import jax.numpy as jnp
@@ -39,6 +39,7 @@ class Progress:
     step: int  # steps done in this octave
     steps: int
     size: tuple[int, int]  # (H, W) of the current octave
+    image: Any = None  # the image so far (a device array), for previews and time-lapses
 
     @property
     def done(self) -> int:
@@ -164,6 +165,8 @@ def dream(
     deepest = deepest_layer(model, objective)
     min_side = 2 * model.spec.layer(deepest).stride if deepest else 8
     sizes = octave_sizes(*image.shape[:2], octaves, octave_scale, max(min_side, 16))
+    if objective.spatial:  # guides compare positions with their target: no tiles, one view of the image
+        tile_size = max(tile_size, *image.shape[:2])
     key = jax.random.PRNGKey(seed)
     full = jnp.asarray(image)
     detail = None
@@ -180,7 +183,7 @@ def dream(
                                   normalize=normalize)
             if progress:
                 dreamed.block_until_ready()
-                progress(Progress("dream", octave, len(sizes), last, steps, size))
+                progress(Progress("dream", octave, len(sizes), last, steps, size, dreamed))
         detail = dreamed - base
     return np.asarray(dreamed)
 
