@@ -21,6 +21,21 @@ examples:
   dreamreel dream photo.jpg -o worms.png --objective "block5_conv1 + 0.5*block4_conv3:12,40"
   dreamreel dream big.jpg -o big-dream.jpg --tile 384          # any size, memory bounded by the tile
   dreamreel dream photo.jpg -o out.png --model vgg16_imagenet  # classic ImageNet weights (fetch them first)
+  dreamreel dream photo.jpg -o g.png --guide flowers.jpg --guide-loss l2          # towards the guide's features
+  dreamreel dream photo.jpg -o g.png --guide flowers.jpg --guide-weight -1        # away from them
+  dreamreel dream photo.jpg -o g.png --guide flowers.jpg --pixel-loss l1 --pixel-weight -0.5
+  dreamreel dream photo.jpg -o g.png --guide flowers.jpg --guide-loss match       # the notebook's best match
+  dreamreel dream photo.jpg -o g.png --guide-channels starry_night.jpg            # favour the guide's channels
+  dreamreel dream photo.jpg -o b.png --channels-from a.jpg b.jpg --select least   # away from a batch's channels
+  dreamreel dream photo.jpg -o j.png --model inception_v1 --class jellyfish --timelapse j.gif
+"""
+
+VISUALIZE_EXAMPLES = """\
+examples:
+  dreamreel visualize -o ch.png --objective "block4_conv3_pre_relu:12"          # one channel, from noise
+  dreamreel visualize -o jelly.png --model inception_v1 --class jellyfish
+  dreamreel atlas -o sheet.png --layer block4_conv3_pre_relu --channels 0-15     # 16 channels of one layer
+  dreamreel atlas -o depth.png --per-layer --channel 7                           # edges -> textures -> objects
 """
 
 MODELS_EXAMPLES = """\
@@ -39,6 +54,7 @@ def _defaults(function) -> dict:
 def build_parser() -> argparse.ArgumentParser:
     from .models import DEFAULT_MODEL
     from .render import NORMALIZATIONS, dream
+    from .visualize import atlas, visualize
 
     d = _defaults(dream)
     parser = argparse.ArgumentParser(
@@ -74,7 +90,47 @@ def build_parser() -> argparse.ArgumentParser:
                    help="gradient normalisation (default %(default)s)")
     p.add_argument("--max-side", type=int, metavar="PX", help="shrink the input so its longer side is at most PX")
     p.add_argument("--seed", type=int, default=d["seed"], help="random seed (default %(default)s)")
+    g = p.add_argument_group("guides and classes")
+    g.add_argument("--guide", metavar="IMAGE", help="an image whose features the dream moves towards (or away)")
+    g.add_argument("--guide-loss", choices=("dot", "l1", "l2", "match"), default="dot",
+                   help="feature similarity: dot product, L1 or L2 distance, or the notebook's best match")
+    g.add_argument("--guide-layer", metavar="NAME", help="layer compared with the guide (default: the dream's)")
+    g.add_argument("--guide-weight", type=float, default=1.0,
+                   help="weight of the guide term; negative dreams away from the guide (default 1)")
+    g.add_argument("--pixel-loss", choices=("l1", "l2"), help="also compare pixels with the guide")
+    g.add_argument("--pixel-weight", type=float, default=1.0, help="weight of the pixel term; negative: away")
+    g.add_argument("--guide-channels", metavar="IMAGE",
+                   help="weight the dream layers' channels by this image's activations (guided dream)")
+    g.add_argument("--channels-from", nargs="+", metavar="IMAGE",
+                   help="dream the channels of --layer most (or least) activated by these images")
+    g.add_argument("--select", choices=("most", "least"), default="most", help="with --channels-from")
+    g.add_argument("--count", type=int, default=8, help="how many channels --channels-from picks (default 8)")
+    g.add_argument("--class", dest="class_label", metavar="LABEL",
+                   help="a class of the model's classifier (inception_v1), by name or index")
+    p.add_argument("--timelapse", metavar="GIF_OR_MP4", help="also write every step as an animation")
     p.set_defaults(run=run_dream)
+
+    d = _defaults(visualize)
+    p = commands.add_parser("visualize", help="what a layer, channel or class sees, rendered from noise",
+                            epilog=VISUALIZE_EXAMPLES, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("-o", "--output", required=True, help="image to write (.png, .jpg)")
+    p.add_argument("--model", default=DEFAULT_MODEL)
+    p.add_argument("--objective", metavar="SPEC", help='e.g. "block4_conv3_pre_relu:12" or "block5_conv1"')
+    p.add_argument("--class", dest="class_label", metavar="LABEL", help="a class of the classifier head")
+    _visualize_options(p, d)
+    p.set_defaults(run=run_visualize)
+
+    d = _defaults(atlas)
+    p = commands.add_parser("atlas", help="a contact sheet of channel visualisations",
+                            epilog=VISUALIZE_EXAMPLES, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("-o", "--output", required=True, help="image to write (.png, .jpg)")
+    p.add_argument("--model", default=DEFAULT_MODEL)
+    p.add_argument("--layer", metavar="NAME", help="the layer whose channels fill the sheet")
+    p.add_argument("--channels", default="0-15", metavar="RANGE", help="e.g. 0-15 or 3,9,27 (default %(default)s)")
+    p.add_argument("--per-layer", action="store_true", help="one channel of every conv layer instead")
+    p.add_argument("--channel", type=int, default=7, help="the channel used with --per-layer (default 7)")
+    _visualize_options(p, d)
+    p.set_defaults(run=run_atlas)
 
     p = commands.add_parser("models", help="list, fetch or import model weights", epilog=MODELS_EXAMPLES,
                             formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -92,59 +148,204 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _visualize_options(p, d):
+    p.add_argument("--size", type=int, default=d["size"], help="side of each image in px (default %(default)s)")
+    p.add_argument("--steps", type=int, default=d["steps"], help="optimisation steps (default %(default)s)")
+    p.add_argument("--seed", type=int, default=d["seed"], help="random seed (default %(default)s)")
+
+
 def _progress_bar(total: int, desc: str):
     from tqdm import tqdm
 
     return tqdm(total=total, desc=desc, unit="step", file=sys.stderr, dynamic_ncols=True)
 
 
-def _dream_objective(args):
-    from .objectives import channel, layers_sum, parse_objective
+def _dream_objective(args, model):
+    """The objective the dream flags describe: base (layers/channels/class) plus guide terms."""
+    from . import objectives as O
+    from .io import read_image
+    from .models import activations
 
     if args.objective and (args.layer or args.channels):
         raise DreamreelError("give either --objective or --layer/--channels, not both")
+    layers = args.layer or list(model.spec.dream_layers)
+
+    def acts_of(path, names):
+        image = read_image(path, max_side=args.max_side or 1024)
+        return activations(model, image[None], model.spec.deepest(names))
+
     if args.objective:
-        return parse_objective(args.objective)
-    if args.channels:
-        if not args.layer or len(args.layer) != 1:
+        base = O.parse_objective(args.objective)
+    elif args.class_label is not None:
+        base = O.class_logit(args.class_label)
+    elif args.channels_from:
+        if len(layers) != 1:
+            raise DreamreelError("--channels-from needs exactly one --layer")
+        import numpy as np
+
+        from .io import resize
+        images = [resize(read_image(p), 224, 224) for p in args.channels_from]
+        batch_acts = activations(model, np.stack(images), layers[0])
+        picked = O.batch_channels(layers[0], batch_acts, count=args.count, most=args.select == "most")
+        base = picked if args.select == "most" else -picked
+    elif args.channels:
+        if len(layers) != 1:
             raise DreamreelError("--channels needs exactly one --layer")
         try:
             channels = [int(c) for c in args.channels.split(",") if c.strip()]
         except ValueError:
             raise DreamreelError(f"--channels takes comma-separated integers, got {args.channels!r}") from None
-        return channel(args.layer[0], channels)
-    return layers_sum(args.layer) if args.layer else None
+        base = O.channel(layers[0], channels)
+    elif args.guide_channels:
+        base = O.guide_channel_weights(layers, acts_of(args.guide_channels, layers))
+    else:
+        base = O.layers_sum(layers) if args.layer else None
+
+    terms = [] if base is None else [base]
+    if args.guide:
+        guide_layer = args.guide_layer or model.spec.deepest(layers)
+        g_acts = acts_of(args.guide, [guide_layer])
+        if args.guide_loss == "match":
+            term = O.guide_match(guide_layer, g_acts)
+        else:
+            term = O.guide(guide_layer, g_acts, args.guide_loss)
+        terms.append(args.guide_weight * term)
+        if args.pixel_loss:
+            terms.append(args.pixel_weight * O.pixels(read_image(args.guide), args.pixel_loss))
+        if base is None and args.guide_weight < 0:
+            terms.insert(0, O.layers_sum(layers))  # "away from the guide" alone would only blur the image
+    elif args.pixel_loss:
+        raise DreamreelError("--pixel-loss compares with the guide: give --guide IMAGE too")
+    return sum(terms, 0) if terms else None
 
 
 def run_dream(args) -> int:
     from .home import enable_compilation_cache
-    from .io import check_output_path, read_image, write_image
+    from .io import check_output_path, check_video_output_path, read_image, write_image
     from .models import get_spec, load_model
     from .render import check_settings, dream
 
     check_settings(octaves=args.octaves, octave_scale=args.octave_scale, steps=args.steps,
                    step_size=args.step_size, tile_size=args.tile, jitter=args.jitter, normalize=args.normalize)
     output = check_output_path(args.output, args.input)
+    inputs = [args.input, args.guide, args.guide_channels, *(args.channels_from or [])]
+    for extra in inputs[1:]:
+        if extra:
+            read_image(extra, max_side=16)  # a missing guide fails now, not after minutes of work
+    timelapse = check_video_output_path(args.timelapse, *inputs) if args.timelapse else None
     image = read_image(args.input, max_side=args.max_side)
-    objective = _dream_objective(args)
     spec = get_spec(args.model)
-    if objective is not None:
-        objective.bind(spec)  # a bad layer name fails now, before the weights load
+    for name in args.layer or []:
+        spec.layer(name)  # a bad layer name fails now, before the weights load
     enable_compilation_cache()
     model = load_model(args.model)
+    objective = _dream_objective(args, model)
+    if objective is not None:
+        objective = objective.bind(model.spec)
     bar = _progress_bar(args.octaves * args.steps, f"dreaming {Path(args.input).name}")
+    frames = _timelapse_writer(timelapse, image.shape[:2])
 
     def progress(event):
         bar.total = event.total
         bar.set_postfix_str(f"octave {event.octave}/{event.octaves} {event.size[1]}x{event.size[0]}")
         bar.update(event.done - bar.n)
+        if frames:
+            from .io import resize
+            import numpy as np
+            frames.write(resize(np.asarray(event.image), *image.shape[:2]))
 
     with bar:
         result = dream(image, model=model, objective=objective, octaves=args.octaves,
                        octave_scale=args.octave_scale, steps=args.steps, step_size=args.step_size,
                        jitter=args.jitter, tile_size=args.tile, normalize=args.normalize, seed=args.seed,
                        progress=progress)
+    if frames:
+        frames.close()
+        print(f"wrote {timelapse}", file=sys.stderr)
     write_image(output, result)
+    print(f"wrote {output}", file=sys.stderr)
+    return 0
+
+
+def _timelapse_writer(path, size):
+    if path is None:
+        return None
+    from .io import open_writer
+
+    return open_writer(path, fps=12)
+
+
+def _visualize_progress(desc: str):
+    bar = _progress_bar(1, desc)
+
+    def progress(event):
+        bar.total = event.total
+        bar.set_postfix_str(f"{event.stage} {event.octave}/{event.octaves}")
+        bar.update(event.done - bar.n)
+
+    return bar, progress
+
+
+def run_visualize(args) -> int:
+    from . import objectives as O
+    from .home import enable_compilation_cache
+    from .io import check_output_path, write_image
+    from .models import get_spec, load_model
+    from .visualize import visualize
+
+    output = check_output_path(args.output)
+    if bool(args.objective) == (args.class_label is not None):
+        raise DreamreelError("give one of --objective SPEC or --class LABEL")
+    objective = O.parse_objective(args.objective) if args.objective else O.class_logit(args.class_label)
+    spec = get_spec(args.model)
+    for name in objective.layers:
+        spec.layer(name)
+    enable_compilation_cache()
+    model = load_model(args.model)
+    bar, progress = _visualize_progress("visualizing")
+    with bar:
+        image = visualize(model, objective, size=args.size, steps=args.steps, seed=args.seed, progress=progress)
+    write_image(output, image[0])
+    print(f"wrote {output}", file=sys.stderr)
+    return 0
+
+
+def _parse_channels(text: str) -> list[int]:
+    try:
+        channels = []
+        for part in text.split(","):
+            if "-" in part:
+                lo, hi = part.split("-")
+                channels += range(int(lo), int(hi) + 1)
+            elif part.strip():
+                channels.append(int(part))
+        return channels
+    except ValueError:
+        raise DreamreelError(f"--channels takes a range or list like 0-15 or 3,9,27; got {text!r}") from None
+
+
+def run_atlas(args) -> int:
+    from .home import enable_compilation_cache
+    from .io import check_output_path, write_image
+    from .models import get_spec, load_model
+    from .visualize import atlas
+
+    output = check_output_path(args.output)
+    spec = get_spec(args.model)
+    if args.per_layer:
+        convs = [layer.name for layer in spec.layers if layer.kind == "pre_relu"]
+        cells = [(name, args.channel % spec.layer(name).channels) for name in convs]
+    elif args.layer:
+        spec.layer(args.layer)
+        cells = [(args.layer, c) for c in _parse_channels(args.channels)]
+    else:
+        raise DreamreelError("give --layer NAME (with --channels) or --per-layer")
+    enable_compilation_cache()
+    model = load_model(args.model)
+    bar, progress = _visualize_progress("atlas")
+    with bar:
+        sheet = atlas(model, cells, size=args.size, steps=args.steps, seed=args.seed, progress=progress)
+    write_image(output, sheet)
     print(f"wrote {output}", file=sys.stderr)
     return 0
 

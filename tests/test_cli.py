@@ -34,6 +34,12 @@ def run_cli(capsys, *argv):
     (lambda p, t: ["dream", str(p), "-o", str(t / "o.png"), "--layer", "block4_conv3:600"], "no layer"),
     (lambda p, t: ["dream", str(p), "-o", str(t / "o.png"), "--layer", "block4_conv3", "--channels", "600"],
      "channels 0..511"),
+    (lambda p, t: ["dream", str(p), "-o", str(t / "o.png"), "--guide", str(t / "missing.jpg")], "no such image"),
+    (lambda p, t: ["dream", str(p), "-o", str(t / "o.png"), "--pixel-loss", "l1"], "give --guide"),
+    (lambda p, t: ["dream", str(p), "-o", str(t / "o.png"), "--timelapse", str(t / "t.avi")], "t.avi"),
+    (lambda p, t: ["visualize", "-o", str(t / "o.png")], "--objective"),
+    (lambda p, t: ["atlas", "-o", str(t / "o.png")], "--per-layer"),
+    (lambda p, t: ["atlas", "-o", str(t / "o.png"), "--layer", "block4_conv3", "--channels", "a-b"], "range"),
     (lambda p, t: ["models", "fetch", "alexnet"], "unknown model"),
     (lambda p, t: ["models", "import", "vgg16", str(t / "none.h5")], "no such file"),
 ])

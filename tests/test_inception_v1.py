@@ -458,6 +458,7 @@ def test_import_the_true_shapes_with_labels(full_size, tmp_path):
     np.testing.assert_array_equal(model.params["softmax2"]["bias"], weights["softmax2_b"])
     labels = labels_of(model)
     assert len(labels) == CLASSES and labels[:5] == tuple(LABELS) and labels[5] == UNUSED_LABEL
+    assert model.spec.label_index("Siberian husky") == 3  # load_model attaches the labels itself
     labelled = with_labels(model)
     assert labelled.spec.label_index("Siberian husky") == 3 and labelled.spec.layer("mixed4c").channels == 512
     acts = activations(labelled, jnp.full((1, 32, 32, 3), 0.5), until="conv2d0")

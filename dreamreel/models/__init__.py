@@ -18,7 +18,8 @@ DEFAULT_MODEL = "vgg16"
 def load_model(name: str = DEFAULT_MODEL, *, home: Path | None = None, fetch: bool = True, log=None) -> Model:
     spec = get_spec(name)
     kwargs = {"log": log} if log else {}
-    return Model(params=load_params(spec, home, fetch, **kwargs), spec=spec)
+    model = Model(params=load_params(spec, home, fetch, **kwargs), spec=spec)
+    return spec.on_load(model) if spec.on_load else model
 
 
 __all__ = ["DEFAULT_MODEL", "Layer", "Model", "ModelSpec", "activations", "fetch_weights", "get_spec",

@@ -41,7 +41,7 @@ class ModelSpec:
     dream_layers: tuple[str, ...]  # a good default objective for `dreamreel dream`
     labels: tuple[str, ...] | None = None  # class names of a classifier head, if any
     notes: str = ""
-    input_multiple: int = 1  # some nets want sides divisible by this (pools without padding)
+    on_load: Callable[["Model"], "Model"] | None = None  # e.g. attach class names that ship with the weights
     _index: dict = field(default_factory=dict, repr=False)
 
     def __post_init__(self):

@@ -61,7 +61,7 @@ VGG19_IMAGENET = _keras_vgg("vgg19_imagenet", VGG19_BLOCKS,
 
 # --- inception_v1: GoogLeNet as in TensorFlow's inception5h graph, the network of the DeepDream notebook ---------
 from .inception_v1 import (  # noqa: E402
-    InceptionV1, convert_inception5h, inception_v1_layers, preprocess as inception_v1_preprocess,
+    InceptionV1, convert_inception5h, inception_v1_layers, preprocess as inception_v1_preprocess, with_labels,
 )
 
 INCEPTION5H_URL = "https://storage.googleapis.com/download.tensorflow.org/models/inception5h.zip"
@@ -81,5 +81,5 @@ INCEPTION_V1 = register(ModelSpec(
         licence="Apache 2.0 (TensorFlow)",
     ),
     dream_layers=("mixed4c",),
-    notes="class names come with the weights: dreamreel.models.inception_v1.labels_of(model) or with_labels(model)",
+    on_load=with_labels,  # the class names ship inside the converted weights
 ))
