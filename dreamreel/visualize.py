@@ -113,11 +113,11 @@ def atlas(
         images.update(zip(indices, rendered))
     tiles = [images[i] for i in range(len(cells))]
     if labels:
-        tiles = [_label(tile, f"{name}:{chan}") for tile, (name, chan) in zip(tiles, cells)]
+        tiles = [labelled(tile, f"{name}:{chan}") for tile, (name, chan) in zip(tiles, cells)]
     return contact_sheet(tiles, columns)
 
 
-def _label(tile: np.ndarray, text: str) -> np.ndarray:
+def labelled(tile: np.ndarray, text: str) -> np.ndarray:
     import cv2
 
     h, w, _ = tile.shape

@@ -67,11 +67,16 @@ def test_help_teaches_with_examples():
 
 @pytest.mark.integration
 def test_dream_command_writes_a_dream(tmp_path, small_photo, vgg16):
-    out = tmp_path / "dream.png"
+    import imageio.v3 as iio
+
+    out, timelapse = tmp_path / "dream.png", tmp_path / "steps.gif"
     result = subprocess.run([sys.executable, "-m", "dreamreel.cli", "dream", str(small_photo), "-o", str(out),
-                             "--octaves", "2", "--steps", "2", "--layer", "block3_conv3"],
+                             "--octaves", "2", "--steps", "2", "--layer", "block3_conv3",
+                             "--timelapse", str(timelapse)],
                             capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
+    frames = iio.imread(timelapse, index=None)
+    assert frames.shape[:3] == (4, 48, 64)  # one frame per step, each at the output's size
     dreamed, original = read_image(out), read_image(small_photo)
     assert dreamed.shape == original.shape
     assert np.abs(dreamed - original).mean() > 0.003
