@@ -147,6 +147,7 @@ def build_parser() -> argparse.ArgumentParser:
     q.add_argument("path", help="the published file (wheel, .h5, .zip or .pb)")
     q.set_defaults(run=run_models_import)
     _add_style_command(commands)
+    _add_animation_commands(commands)
     return parser
 
 
@@ -491,6 +492,100 @@ def run_style(args) -> int:
                          style_scale=args.style_scale, loss=args.loss, content_layer=args.content_layer,
                          style_layers=style_layers, output_size=output_size, seed=args.seed, progress=progress)
     write_image(output, result, quality=90)
+    print(f"wrote {output}", file=sys.stderr)
+    return 0
+
+
+# --- animations: `dreamreel render PRESET` and `dreamreel presets` ------------------------------------------------
+
+RENDER_EXAMPLES = """\
+examples:
+  dreamreel presets                                        # the presets and what each does
+  dreamreel render infinite_zoom -o zoom.mp4               # Ctrl-C and re-run the same command to resume
+  dreamreel render infinite_zoom -o zoom.gif --frames 48 --set width=256 --set height=256
+  dreamreel render spiral_zoom -o s.mp4 --set "camera.rotate=[[0, 0.0], ['50%', 2.0, 'ease_in_out']]"
+  dreamreel render my_preset.toml -o out/ --preview latest.png --preview-every 5   # PNG frames + a preview
+"""
+
+
+def _add_animation_commands(commands) -> None:
+    p = commands.add_parser("render", help="render an animation preset (zoom feedback, sweeps, loops)",
+                            epilog=RENDER_EXAMPLES, formatter_class=argparse.RawDescriptionHelpFormatter,
+                            description="Feedback animation: each frame is the last one moved by the camera and "
+                                        "dreamed a few steps more. Settings come from a TOML preset.")
+    p.add_argument("preset", help="a preset name (see `dreamreel presets`) or the path of a .toml file")
+    p.add_argument("-o", "--output", help="video to write: .mp4, .gif, or a folder/ of PNGs (default PRESET.mp4)")
+    p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", dest="overrides",
+                   help="override a preset key, e.g. steps=2, camera.zoom=1.05, objective.layers=block5_conv1")
+    p.add_argument("--frames", type=int, help="number of frames (the preset's `frames`)")
+    p.add_argument("--fps", type=float, help="frames per second (the preset's `fps`)")
+    p.add_argument("--quality", type=int, help="MP4 quality, H.264 CRF 0..51 (the preset's `quality`)")
+    p.add_argument("--preview", metavar="PATH", help="write the latest frame to this image as the render goes")
+    p.add_argument("--preview-every", type=int, default=1, metavar="N", help="update the preview every N frames")
+    p.add_argument("--restart", action="store_true", help="ignore the checkpoint of an interrupted run")
+    p.add_argument("--keep-frames", action="store_true", help="keep the checkpoint folder OUTPUT.frames/")
+    p.set_defaults(run=run_render)
+    p = commands.add_parser("presets", help="list the animation presets with a one-line description")
+    p.add_argument("--keys", action="store_true", help="also list every preset key with its default")
+    p.set_defaults(run=run_presets)
+
+
+def run_presets(args) -> int:
+    from .presets import describe_settings, list_presets, presets_dir
+
+    found = list_presets()
+    width = max((len(name) for name, _, _ in found), default=0)
+    for name, description, _ in found:
+        print(f"{name:<{width}}  {description}")
+    if not found:
+        print(f"no presets in {presets_dir()}")
+    if args.keys:
+        print("\n" + describe_settings())
+    return 0
+
+
+def run_render(args) -> int:
+    from tqdm import tqdm
+
+    from .frames import checkpoint_dir, render_animation
+    from .home import enable_compilation_cache
+    from .io import check_output_path, check_video_output_path, write_image
+    from .models import get_spec, load_model
+    from .presets import check_layers, load_preset
+
+    overrides = list(args.overrides)
+    for key, value in (("frames", args.frames), ("fps", args.fps), ("quality", args.quality)):
+        if value is not None:
+            overrides.append(f"{key}={value}")
+    preset = load_preset(args.preset, overrides)
+    output = check_video_output_path(args.output or f"{preset.name}.mp4")
+    if args.preview:
+        check_output_path(args.preview)
+    if args.preview_every < 1:
+        raise DreamreelError(f"--preview-every must be 1 or more, got {args.preview_every}")
+    check_layers(preset, get_spec(preset.render.model))  # a bad layer fails now, before the weights load
+    enable_compilation_cache()
+    model = load_model(preset.render.model)
+    bar = None
+
+    def progress(event):  # frames done, s/frame and ETA of the frames rendered in this run
+        nonlocal bar
+        if event.stage == "start":
+            bar = tqdm(total=event.total, initial=event.done, desc=preset.name, unit="frame", file=sys.stderr,
+                       dynamic_ncols=True)
+            if event.resumed:
+                bar.write(f"resuming after {event.done} finished frames ({checkpoint_dir(output)})", file=sys.stderr)
+            return
+        bar.update(event.done - bar.n)
+        if args.preview and event.image is not None and event.done % args.preview_every == 0:
+            write_image(args.preview, event.image)
+
+    try:
+        render_animation(preset, output, model=model, progress=progress, resume=not args.restart,
+                         keep_checkpoint=args.keep_frames)
+    finally:
+        if bar is not None:
+            bar.close()
     print(f"wrote {output}", file=sys.stderr)
     return 0
 

@@ -1,0 +1,146 @@
+"""Presets: the shipped files load and name real layers; bad presets fail with messages that name the key and what is
+allowed; --set overrides; defaults come from the core; the `presets` and `render` commands."""
+
+import inspect
+from pathlib import Path
+
+import pytest
+
+from dreamreel.cli import main
+from dreamreel.errors import DreamreelError
+from dreamreel.io import VideoWriter
+from dreamreel.models import get_spec
+from dreamreel.presets import (RenderSettings, check_layers, find_preset, list_presets, load_preset, parse_override,
+                               presets_dir)
+from dreamreel.render import dream
+
+SHIPPED = ["guided_loop", "infinite_zoom", "layer_sweep", "spiral_zoom", "style_loop"]
+
+
+def write(tmp_path, text, name="p.toml"):
+    path = tmp_path / name
+    path.write_text(text)
+    return path
+
+
+def test_the_shipped_presets_load_and_name_real_layers():
+    found = {name: description for name, description, _ in list_presets()}
+    assert set(SHIPPED) <= set(found)
+    for name in SHIPPED:
+        assert found[name] and "\n" not in found[name]
+        preset = load_preset(name)
+        check_layers(preset, get_spec(preset.render.model))
+        assert all(path.is_file() for path in preset.files())
+    assert load_preset("guided_loop").render.loop and load_preset("style_loop").objective.style
+    assert len(load_preset("layer_sweep").objective.sweep) == 3
+
+
+def test_defaults_come_from_the_core():
+    d = {n: p.default for n, p in inspect.signature(dream).parameters.items()}
+    s = RenderSettings()
+    assert (s.step_size, s.jitter, s.tile_size, s.normalize, s.seed) == (d["step_size"], d["jitter"],
+                                                                         d["tile_size"], d["normalize"], d["seed"])
+    assert (s.first_octaves, s.first_steps, s.octave_scale) == (d["octaves"], d["steps"], d["octave_scale"])
+    assert s.quality == inspect.signature(VideoWriter.__init__).parameters["quality"].default
+
+
+@pytest.mark.parametrize("text,message", [
+    ("widht = 64", "unknown key 'widht'; did you mean width?"),
+    ("[camera]\nzom = 1.1", "unknown key 'camera.zom'; did you mean camera.zoom?"),
+    ("[lights]\non = true", "unknown key 'lights'"),
+    ("width = 'big'", "width must be an integer >= 16 and <= 8192; got 'big'"),
+    ("width = 64.5", "width must be an integer"),
+    ("loop = 1", "loop must be true or false"),
+    ("quality = 99", "quality must be an integer >= 0 and <= 51; got 99"),
+    ("step_size = -0.1", "step_size must be a number > 0"),
+    ("normalize = 'l2'", "normalize must be one of laplacian, mean, none; got 'l2'"),
+    ("interpolation = 'nearest'", "interpolation must be one of lanczos, cubic, linear"),
+    ("[camera]\nzoom = 0", "camera.zoom must be >= 0.25 and <= 4"),
+    ("[camera]\nzoom = 'fast'", "camera.zoom must be a number or keyframes"),
+    ("[camera]\nrotate = [[0, 1.0], [10, 'x']]", "must have a number as its value"),
+    ("[camera]\nrotate = [[0, 1.0, 'wobbly']]", "unknown easing 'wobbly'"),
+    ("[camera]\nrotate = [[10, 1.0], [5, 2.0]]", "keyframes of camera.rotate must be at increasing frames"),
+    ("[camera]\nrotate = [['half', 1.0]]", 'frame index (integer) or a share of the clip such as "50%"'),
+    ("[objective]\nguide = 'nope.jpg'", "objective.guide: no such file"),
+    ("source = 'missing.png'", "source: no such file"),
+    ("[objective]\nsweep = ['block3_conv3']\nposition = 2.0", "objective.position must be between 0 and 0"),
+    ("[objective]\nsweep = 'x'\nlayers = 'y'", "not both"),
+    ("loop = true\nframes = 10\nloop_frames = 10", "loop_frames must be less than frames (10)"),
+    ("frames = = 3", "is not valid TOML"),
+    ("camera = 3", "[camera] must be a table"),
+])
+def test_bad_presets_name_the_key_and_what_is_allowed(tmp_path, text, message):
+    path = write(tmp_path, text)
+    with pytest.raises(DreamreelError) as error:
+        load_preset(path)
+    assert message in str(error.value)
+    assert "\n" not in str(error.value)
+
+
+def test_bad_layers_fail_before_weights_load(tmp_path):
+    preset = load_preset(write(tmp_path, "[objective]\nlayers = 'block4_conv9'"))
+    with pytest.raises(DreamreelError, match="objective.layers: .*no layer 'block4_conv9'"):
+        check_layers(preset, get_spec("vgg16"))
+
+
+def test_overrides(tmp_path, monkeypatch):
+    assert parse_override("camera.zoom=1.05") == ("camera.zoom", 1.05)
+    assert parse_override('camera.rotate=[[0, 0.0], ["50%", 2.0]]')[1] == [[0, 0.0], ["50%", 2.0]]
+    assert parse_override("source=photo.jpg") == ("source", "photo.jpg")  # not TOML: a plain string
+    preset = load_preset("infinite_zoom", ["steps=5", "camera.rotate=2.0", "objective.layers=block5_conv1"])
+    assert preset.render.steps == 5 and preset.camera.rotate.at(3, 10) == 2.0
+    assert preset.objective.layers == "block5_conv1"
+    assert preset.as_dict()["camera"]["rotate"] == 2.0 and preset.overrides[0] == "steps=5"
+    # a path given with --set is relative to the working directory, not to the preset
+    (tmp_path / "mine.png").write_bytes((presets_dir() / "images" / "flowers.jpg").read_bytes())
+    monkeypatch.chdir(tmp_path)
+    assert Path(load_preset("infinite_zoom", ["source=mine.png"]).render.source) == tmp_path / "mine.png"
+    for bad, message in (("stepz=2", "command line: unknown key 'stepz'"), ("steps", "KEY=VALUE"),
+                         ("camera.zoom=-1", "command line: camera.zoom must be")):
+        with pytest.raises(DreamreelError, match=message):
+            load_preset("infinite_zoom", [bad])
+
+
+def test_finding_presets(tmp_path):
+    assert find_preset("infinite_zoom") == presets_dir() / "infinite_zoom.toml"
+    with pytest.raises(DreamreelError, match="no preset named 'infinite_zom'; did you mean infinite_zoom"):
+        find_preset("infinite_zom")
+    with pytest.raises(DreamreelError, match="no such preset file"):
+        find_preset(tmp_path / "none.toml")
+
+
+def test_fingerprint_follows_settings_and_files(tmp_path):
+    image = tmp_path / "g.jpg"
+    image.write_bytes((presets_dir() / "images" / "flowers.jpg").read_bytes())
+    path = write(tmp_path, "source = 'g.jpg'\nsteps = 2")
+    a = load_preset(path).fingerprint()
+    assert a == load_preset(path).fingerprint() != load_preset(path, ["steps=3"]).fingerprint()
+    image.write_bytes((presets_dir() / "images" / "sky.jpg").read_bytes())
+    assert load_preset(path).fingerprint() != a
+
+
+def test_presets_command_lists_names_and_descriptions(capsys):
+    assert main(["presets"]) == 0
+    out = capsys.readouterr().out
+    for name in SHIPPED:
+        assert name in out
+    assert "Infinite zoom" in out
+    assert main(["presets", "--keys"]) == 0
+    assert "camera" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("argv,message", [
+    (["render", "no_such_preset"], "no preset named"),
+    (["render", "infinite_zoom", "--set", "camera.zom=1"], "unknown key 'camera.zom'"),
+    (["render", "infinite_zoom", "--frames", "0"], "frames must be an integer >= 1"),
+    (["render", "infinite_zoom", "--quality", "80"], "quality must be"),
+    (["render", "infinite_zoom", "-o", "x.avi"], "cannot tell the video format"),
+    (["render", "infinite_zoom", "--set", "objective.layers=block9_conv1"], "no layer"),
+    (["render", "infinite_zoom", "--set", "model=alexnet"], "unknown model"),
+])
+def test_render_mistakes_give_one_line_and_exit_2(capsys, tmp_path, monkeypatch, argv, message):
+    monkeypatch.chdir(tmp_path)
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("dreamreel: error: ") and message in err and len(err.strip().splitlines()) == 1
+    assert not list(tmp_path.iterdir())
