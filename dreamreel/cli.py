@@ -583,6 +583,11 @@ def run_render(args) -> int:
     try:
         render_animation(preset, output, model=model, progress=progress, resume=not args.restart,
                          keep_checkpoint=args.keep_frames)
+    except KeyboardInterrupt:
+        if bar is not None:
+            bar.close()
+        print(f"dreamreel: stopped; the same command resumes from {checkpoint_dir(output)}", file=sys.stderr)
+        raise
     finally:
         if bar is not None:
             bar.close()
