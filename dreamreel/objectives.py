@@ -491,3 +491,31 @@ class ClassObjective(Objective):
 
     def describe(self):
         return f"class({self.label})"
+
+
+@_pytree
+class TemporalObjective(Objective):
+    """Minus the mask-weighted mean squared difference to a target image (the previous output warped into this
+    frame): holds pixels whose motion is reliable to where they were. Mask and target are leaves."""
+
+    target: jax.Array  # (H, W, 3)
+    mask: jax.Array  # (H, W), 1 where the target can be trusted
+
+    def __call__(self, acts):
+        x = acts["input"]
+        weights = self.mask[None, ..., None]
+        return -jnp.sum(weights * jnp.square(x - self.target[None])) / (3.0 * x.shape[0] * self.mask.size)
+
+    @property
+    def spatial(self):
+        return True
+
+    def describe(self):
+        return "temporal()"
+
+
+def temporal(target, mask) -> Objective:
+    target, mask = jnp.asarray(target, jnp.float32), jnp.asarray(mask, jnp.float32)
+    if target.shape[:2] != mask.shape:
+        raise DreamreelError(f"a temporal target {target.shape[:2]} and its mask {mask.shape} must have one size")
+    return TemporalObjective(target, mask)
