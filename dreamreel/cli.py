@@ -148,6 +148,7 @@ def build_parser() -> argparse.ArgumentParser:
     q.set_defaults(run=run_models_import)
     _add_style_command(commands)
     _add_animation_commands(commands)
+    _add_video_command(commands)
     return parser
 
 
@@ -591,6 +592,92 @@ def run_render(args) -> int:
     finally:
         if bar is not None:
             bar.close()
+    print(f"wrote {output}", file=sys.stderr)
+    return 0
+
+
+VIDEO_EXAMPLES = """\
+examples:
+  dreamreel video clip.mp4 -o dots.mp4 --preset dream_dots              # presets/video/*.toml
+  dreamreel video clip.mp4 -o starry.mp4 --style starry_night.jpg --start 2 --end 6
+  dreamreel video clip.mp4 -o worms.mp4 --objective "block5_conv1" --steps 6 --max-side 480
+  dreamreel video clip.mp4 -o frames/ --preset starry --no-audio         # PNG frames
+The input's audio is kept (trimmed to --start/--end) in MP4 outputs. Ctrl-C, then the same command, resumes.
+"""
+
+
+def _add_video_command(commands) -> None:
+    p = commands.add_parser("video", help="dream or paint over a video clip, steady along its motion",
+                            epilog=VIDEO_EXAMPLES, formatter_class=argparse.RawDescriptionHelpFormatter,
+                            description="Each frame starts from the previous result warped by optical flow, "
+                                        "so the dream or the painting moves with the scene instead of flickering.")
+    p.add_argument("input", help="the clip (any format ffmpeg reads)")
+    p.add_argument("-o", "--output", required=True, help="video to write: .mp4, .gif, or a folder/ of PNGs")
+    p.add_argument("--preset", help="a clip preset name (presets/video/) or .toml path")
+    p.add_argument("--style", nargs="+", metavar="IMAGE", help="paint the clip in the style of these images")
+    p.add_argument("--objective", metavar="SPEC", help='what to dream, e.g. "block4_conv3 + 0.5*block5_conv1"')
+    p.add_argument("--model", default=None, help="network (default vgg16)")
+    p.add_argument("--start", type=float, help="first second of the clip to use")
+    p.add_argument("--end", type=float, help="second at which to stop")
+    p.add_argument("--max-side", type=int, help="working size: the longer side in px (default 640)")
+    p.add_argument("--steps", type=int, help="dream steps per frame (dream mode)")
+    p.add_argument("--iterations", type=int, help="optimiser iterations per frame (style mode)")
+    p.add_argument("--temporal-weight", type=float, help="how strongly a painted pixel follows its motion")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--no-audio", action="store_true", help="do not copy the input's audio")
+    p.add_argument("--restart", action="store_true", help="ignore the checkpoint of an interrupted run")
+    p.set_defaults(run=run_video)
+
+
+def run_video(args) -> int:
+    from tqdm import tqdm
+
+    from .home import enable_compilation_cache
+    from .io import check_video_output_path, read_image, video_info
+    from .models import DEFAULT_MODEL, get_spec, load_model
+    from .objectives import parse_objective
+    from .presets import load_video_preset
+    from .video import process_clip
+
+    preset = load_video_preset(args.preset) if args.preset else {"mode": "dream", "objective": None, "style": [],
+                                                                  "max_side": 640, "settings": {}}
+    if args.style:
+        preset.update(mode="style", style=args.style)
+    settings = dict(preset["settings"], seed=args.seed)
+    for key, value in (("steps", args.steps), ("iterations", args.iterations),
+                       ("temporal_weight", args.temporal_weight)):
+        if value is not None:
+            if (key == "steps") != (preset["mode"] == "dream"):
+                raise DreamreelError(f"--{key.replace('_', '-')} does not apply to {preset['mode']} mode")
+            settings[key] = value
+    output = check_video_output_path(args.output, args.input)
+    info = video_info(args.input)  # a missing or broken clip fails now
+    styles = [read_image(path) for path in preset["style"]]
+    spec = get_spec(args.model or DEFAULT_MODEL)
+    objective = None
+    spec_text = args.objective or preset["objective"]
+    if spec_text:
+        objective = parse_objective(spec_text).bind(spec)
+    enable_compilation_cache()
+    model = load_model(spec.name)
+    bar = tqdm(total=info.n_frames, desc=f"{preset['mode']} {args.input}", unit="frame", file=sys.stderr,
+               dynamic_ncols=True)
+
+    def progress(event):
+        bar.total = event.frames
+        if event.resumed and bar.n == 0:
+            bar.write(f"resuming after {event.resumed} finished frames", file=sys.stderr)
+        bar.update(event.frame + 1 - bar.n)
+
+    with bar:
+        try:
+            process_clip(args.input, output, model=model, mode=preset["mode"], objective=objective, styles=styles,
+                         start=args.start, end=args.end, max_side=args.max_side or preset["max_side"],
+                         keep_audio=not args.no_audio, resume=not args.restart, settings=settings,
+                         progress=progress)
+        except KeyboardInterrupt:
+            bar.write("dreamreel: stopped; the same command resumes", file=sys.stderr)
+            raise
     print(f"wrote {output}", file=sys.stderr)
     return 0
 

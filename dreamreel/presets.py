@@ -450,3 +450,69 @@ def describe_settings() -> str:
             lines.append(f"  {f.name} = {default!r}  # {f.metadata['help']}")
     lines.append(f"easings: {', '.join(EASINGS)}")
     return "\n".join(lines)
+
+
+# --- clip presets: presets/video/*.toml, the settings of `dreamreel video` ---------------------------------------
+
+VIDEO_KEYS = ("description", "mode", "objective", "style", "max_side")
+
+
+def video_presets_dir() -> Path:
+    return presets_dir() / "video"
+
+
+def _clip_defaults(mode: str) -> dict:
+    from .video import dream_clip, style_clip
+
+    function = dream_clip if mode == "dream" else style_clip
+    skip = {"objective", "previous", "first_index", "seed"}
+    return {k: v for k, v in _defaults(function).items() if k not in skip}
+
+
+def load_video_preset(name_or_path: str | os.PathLike) -> dict:
+    """A clip preset: {"mode", "objective", "style", "max_side", "settings": {dream_clip/style_clip kwargs}}.
+    Keys are checked against the clip functions' keyword parameters, values against their defaults' types."""
+    path = Path(name_or_path).expanduser()
+    if not path.is_file():
+        candidate = video_presets_dir() / f"{name_or_path}.toml"
+        if not candidate.is_file():
+            names = sorted(p.stem for p in video_presets_dir().glob("*.toml"))
+            raise DreamreelError(f"no clip preset {str(name_or_path)!r}; known: {', '.join(names) or 'none'}")
+        path = candidate
+    try:
+        with open(path, "rb") as f:
+            raw = tomllib.load(f)
+    except tomllib.TOMLDecodeError as error:
+        raise DreamreelError(f"{path}: not valid TOML ({error})") from None
+    mode = raw.get("mode", "dream")
+    if mode not in ("dream", "style"):
+        raise _fail("mode", "dream or style", mode)
+    defaults = _clip_defaults(mode)
+    preset = {"mode": mode, "objective": None, "style": [], "max_side": 640, "settings": {}}
+    for key, value in raw.items():
+        if key in ("description", "mode"):
+            continue
+        if key == "objective":
+            preset["objective"] = text(value, key)
+        elif key == "style":
+            paths = [value] if isinstance(value, str) else strings(value, key)
+            preset["style"] = [str((path.parent / p).resolve()) if not Path(p).is_absolute() else p for p in paths]
+        elif key == "max_side":
+            preset["max_side"] = integer(32, 8192)(value, key)
+        elif key in defaults:
+            default = defaults[key]
+            if isinstance(default, bool):
+                value = boolean(value, key)
+            elif isinstance(default, int):
+                value = integer(0, None)(value, key)
+            elif isinstance(default, float):
+                value = number(0.0, None)(value, key)
+            else:
+                value = text(value, key)
+            preset["settings"][key] = value
+        else:
+            allowed = ", ".join([*VIDEO_KEYS, *defaults])
+            close = difflib.get_close_matches(key, [*VIDEO_KEYS, *defaults], n=1)
+            hint = f"did you mean {close[0]}? " if close else ""
+            raise DreamreelError(f"{path.name}: unknown key {key!r} for mode {mode}; {hint}allowed: {allowed}")
+    return preset

@@ -110,3 +110,35 @@ def test_bad_clip_inputs(tiny_model, tmp_path):
         process_clip(tmp_path / "notavideo.mp4", tmp_path / "o.mp4", model=tiny_model)
     with pytest.raises(DreamreelError, match="unknown mode"):
         process_clip(tmp_path / "notavideo.mp4", tmp_path / "o.mp4", model=tiny_model, mode="paint")
+
+
+def test_clip_presets_load_and_validate(tmp_path):
+    from dreamreel.presets import load_video_preset, video_presets_dir
+
+    names = sorted(p.stem for p in video_presets_dir().glob("*.toml"))
+    assert {"dream_dots", "starry"} <= set(names)
+    for name in names:
+        preset = load_video_preset(name)
+        assert preset["mode"] in ("dream", "style")
+        for path in preset["style"]:
+            assert (tmp_path / path).exists()  # absolute after resolution
+    (tmp_path / "bad.toml").write_text('mode = "dream"\nstep = 3\n')
+    with pytest.raises(DreamreelError, match="unknown key 'step'.*did you mean steps"):
+        load_video_preset(tmp_path / "bad.toml")
+    (tmp_path / "bad.toml").write_text('mode = "dream"\nsteps = "many"\n')
+    with pytest.raises(DreamreelError, match="steps"):
+        load_video_preset(tmp_path / "bad.toml")
+    (tmp_path / "bad.toml").write_text('mode = "paint"\n')
+    with pytest.raises(DreamreelError, match="mode"):
+        load_video_preset(tmp_path / "bad.toml")
+
+
+def test_video_command_errors(tmp_path, capsys):
+    from dreamreel.cli import main
+
+    for argv, message in [(["video", str(tmp_path / "none.mp4"), "-o", str(tmp_path / "o.mp4")], "no such video"),
+                          (["video", "x.mp4", "-o", "o.mp4", "--preset", "nope"], "no clip preset"),
+                          (["video", "x.mp4", "-o", "o.mp4", "--style", "s.jpg", "--steps", "3"], "does not apply")]:
+        assert main(argv) == 2
+        err = capsys.readouterr().err
+        assert message in err and len(err.strip().splitlines()) == 1
