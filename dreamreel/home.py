@@ -16,13 +16,24 @@ def dreamreel_home() -> Path:
     return Path(cache) / "dreamreel"
 
 
+# Every compiled program goes to the cache, not only those that took a second: a warm still dream otherwise spends
+# seconds recompiling dozens of small programs (resizes, clips, key folds; 0.05-0.35 s each on 2 cores). Entries are
+# small (a still dream's are about 5 MB in all). No size limit: JAX's eviction (jax_compilation_cache_max_size) needs
+# the `filelock` package and an "-atime" file beside every entry, and fails on entries written without one.
+CACHE_MIN_COMPILE_SECONDS = 0.0
+
+
 def enable_compilation_cache(home: Path | None = None) -> Path:
-    """Turn on JAX's persistent compilation cache under the dreamreel home, so re-runs skip compiles."""
+    """Turn on JAX's persistent compilation cache under the dreamreel home, so re-runs skip compiles.
+
+    The key of an entry is the program (so the DREAMREEL_CONV path, shapes and XLA flags each have their own), the
+    JAX/jaxlib version and the machine's backend; `benchmarks/still_dream.py` shows hits, misses and entries written.
+    """
     import jax
 
     path = (home or dreamreel_home()) / "jax-cache"
     path.mkdir(parents=True, exist_ok=True)
     jax.config.update("jax_compilation_cache_dir", str(path))
-    jax.config.update("jax_persistent_cache_min_compile_time_secs", 1.0)
+    jax.config.update("jax_persistent_cache_min_compile_time_secs", CACHE_MIN_COMPILE_SECONDS)
     jax.config.update("jax_persistent_cache_min_entry_size_bytes", 0)
     return path

