@@ -23,14 +23,17 @@ def dreamreel_home() -> Path:
 CACHE_MIN_COMPILE_SECONDS = 0.0
 
 
-def enable_compilation_cache(home: Path | None = None) -> Path:
+def enable_compilation_cache(home: Path | None = None) -> Path | None:
     """Turn on JAX's persistent compilation cache under the dreamreel home, so re-runs skip compiles.
+    DREAMREEL_COMPILATION_CACHE=0 leaves it off (the test suite does, so tests never write into a user's cache).
 
     The key of an entry is the program (so the DREAMREEL_CONV path, shapes and XLA flags each have their own), the
     JAX/jaxlib version and the machine's backend; `benchmarks/still_dream.py` shows hits, misses and entries written.
     """
     import jax
 
+    if os.environ.get("DREAMREEL_COMPILATION_CACHE", "1").strip() == "0":
+        return None
     path = (home or dreamreel_home()) / "jax-cache"
     path.mkdir(parents=True, exist_ok=True)
     jax.config.update("jax_compilation_cache_dir", str(path))

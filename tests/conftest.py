@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from functools import partial
 
 import jax
@@ -11,6 +12,8 @@ import pytest
 
 from dreamreel.models.registry import Model, ModelSpec, caffe_bgr
 from dreamreel.models.vgg import VGG, vgg_layers
+
+os.environ["DREAMREEL_COMPILATION_CACHE"] = "0"  # CLI runs in tests must not write into the user's JAX cache
 
 TINY_BLOCKS = (1, 1, 2)
 TINY_WIDTHS = (4, 8, 8)
