@@ -3,7 +3,7 @@
     python examples/style_grid.py                      # writes examples/style_grid.png (about 10 min on 2 cores)
     python examples/style_grid.py --size 128 --iterations 40 --output /tmp/grid.png     # a quicker look
 
-Columns: the style weight beta over the content weight alpha (1, 10, 100). Rows: the style layers used, from
+Columns: the style weight beta over the content weight alpha (0.1, 1, 10; dreamreel's default is 10). Rows: the style layers used, from
 block1_conv1 up to block3_conv1, block4_conv1 or block5_conv1 (deeper layers = larger structures of the painting).
 Content: scikit-image's astronaut (NASA, public domain); style: ../shared/data/style/starry_night.jpg (Van Gogh,
 public domain). Every cell is `dreamreel.style.stylize` with the real default weights (vgg16).
@@ -19,7 +19,7 @@ import numpy as np
 
 HERE = Path(__file__).resolve().parent
 STYLE = HERE.parent / ".." / "shared" / "data" / "style" / "starry_night.jpg"
-RATIOS = (1.0, 10.0, 100.0)
+RATIOS = (0.1, 1.0, 10.0)
 DEPTHS = ("block3_conv1", "block4_conv1", "block5_conv1")
 ALL_STYLE_LAYERS = ("block1_conv1", "block2_conv1", "block3_conv1", "block4_conv1", "block5_conv1")
 
@@ -51,6 +51,7 @@ def save_small_png(path: Path, pixels: np.ndarray) -> None:
 
 
 def main() -> None:
+    import cv2
     from skimage import data
 
     from dreamreel.home import enable_compilation_cache
@@ -59,8 +60,8 @@ def main() -> None:
     from dreamreel.style import stylize
 
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--size", type=int, default=176, help="side of each cell in px")
-    parser.add_argument("--iterations", type=int, default=80, help="Adam iterations per scale")
+    parser.add_argument("--size", type=int, default=160, help="side of each cell in px")
+    parser.add_argument("--iterations", type=int, default=60, help="Adam iterations per scale")
     parser.add_argument("--scales", type=int, default=2)
     parser.add_argument("--output", type=Path, default=HERE / "style_grid.png")
     args = parser.parse_args()
@@ -73,7 +74,11 @@ def main() -> None:
               label(to_uint8(resize_to_fit(style, args.size))[: args.size], "style")]
     header[1] = np.pad(header[1], ((0, header[0].shape[0] - header[1].shape[0]), (0, 0), (0, 0)),
                        constant_values=255)
-    header.append(label(np.full_like(header[0][18:], 255), "rows: style layers up to"))
+    legend = np.full_like(header[0], 255)
+    for k, line in enumerate(["rows: style layers", "block1_conv1 up to", "block3/4/5_conv1", "",
+                              "columns: beta/alpha", ", ".join(f"{r:g}" for r in RATIOS)]):
+        cv2.putText(legend, line, (4, 16 + 16 * k), cv2.FONT_HERSHEY_SIMPLEX, 0.4, (0, 0, 0), 1, cv2.LINE_AA)
+    header.append(legend)
     rows = [header]
     start = time.perf_counter()
     for depth in DEPTHS:
@@ -82,7 +87,7 @@ def main() -> None:
         for ratio in RATIOS:
             out = stylize(content, [style], model=model, content_weight=1.0, style_weight=ratio, size=args.size,
                           scales=args.scales, iterations=args.iterations, style_layers=layers)
-            row.append(label(to_uint8(out), f"beta/alpha {ratio:g}, to {depth}"))
+            row.append(label(to_uint8(out), f"b/a {ratio:g}, b1-b{depth[5]}"))
             print(f"{depth} ratio {ratio:g} done at {time.perf_counter() - start:.0f} s", flush=True)
         rows.append(row)
     save_small_png(args.output, contact_sheet(rows))
