@@ -113,7 +113,8 @@ def atlas(
         images.update(zip(indices, rendered))
     tiles = [images[i] for i in range(len(cells))]
     if labels:
-        tiles = [labelled(tile, f"{name}:{chan}") for tile, (name, chan) in zip(tiles, cells)]
+        # "_pre_relu" would not fit under a small tile: the sheet's name says which tensors it shows
+        tiles = [labelled(tile, f"{name.removesuffix('_pre_relu')}:{chan}") for tile, (name, chan) in zip(tiles, cells)]
     return contact_sheet(tiles, columns)
 
 
