@@ -5,20 +5,21 @@
     conv_mode() -> "xla" | "fast" | "bf16"
 
 Why (measured in benchmarks/RESULTS.md, "Speed (issue 7)"): JAX 0.10's CPU backend hands convolutions to
-YNNPACK, which on this AVX2 machine is as fast as PyTorch's oneDNN convolution, but only when the kernel arrives
-in the HWIO layout. The gradient of a convolution with respect to its input is a convolution with the kernel
+YNNPACK, which on this AVX2 machine is as fast as PyTorch's oneDNN convolution or faster, but only when the kernel
+arrives in the HWIO layout. The gradient of a convolution with respect to its input is a convolution with the kernel
 flipped and its in/out axes swapped; inside a loop body (render.py's lax.map over tiles and fori_loop over steps)
 XLA folds that swap into the convolution's dimension labels (kernel "01oi"), YNNPACK declines it and XLA falls back
-to a generic convolution three times slower. `conv_general_dilated` here has its own VJP that flips and swaps the
-kernel explicitly, so the backward convolution is an ordinary HWIO one and stays on YNNPACK. Likewise flax's
+to a generic convolution about five times slower (a whole dream step: 3.3x). `conv_general_dilated` here has its
+own VJP that flips and swaps the kernel explicitly, so the backward convolution is an ordinary HWIO one and stays
+on YNNPACK. Likewise flax's
 max_pool is a reduce_window whose gradient is XLA:CPU's slow select-and-scatter; `max_pool_2x2` is the maximum of
 four strided slices, whose gradient is an elementwise select that fuses.
 
 The mode comes from $DREAMREEL_CONV: "auto" (default: "fast" on the CPU, "xla" elsewhere: a GPU keeps XLA's own
 convolution and pooling), "xla" (lax.conv_general_dilated and flax's max_pool, float32: the reference path),
 "fast" (float32, same arithmetic as "xla"), or "bf16" (like fast, with bfloat16 inputs and float32 accumulation,
-the first layer kept in float32: for CPUs with native bfloat16 such as AMX; on AVX2 it is slower). The mode is read
-when a model is traced.
+the first layer kept in float32: for CPUs with native bfloat16 such as AMX; on AVX2 it is within a few % of
+"fast"). The mode is read when a model is traced.
 """
 
 from __future__ import annotations
