@@ -51,7 +51,7 @@ import optax
 from .errors import DreamreelError
 from .models.registry import Model, activations
 from .objectives import Objective, Sum, TotalVariation, _pytree, static, total_variation
-from .render import Progress, deepest_layer, objective_value
+from .render import Progress, deepest_layer, objective_value, octave_sizes
 
 STYLE_LOSSES = ("gram", "mean_cov")
 OPTIMIZERS = ("adam", "lbfgs")
@@ -314,13 +314,7 @@ class StyleProgress(Progress):
 
 def scale_sizes(height: int, width: int, scales: int, ratio: float, min_side: int = MIN_SIDE) -> list[tuple[int, int]]:
     """From the smallest scale to (height, width), each `ratio` times the previous; too small ones are dropped."""
-    sizes = []
-    for k in range(scales):
-        h, w = round(height / ratio**k), round(width / ratio**k)
-        if k and min(h, w) < min_side:
-            break
-        sizes.append((h, w))
-    return sizes[::-1]
+    return octave_sizes(height, width, scales, ratio, min_side)
 
 
 def fit_size(shape: tuple[int, ...], longer_side: int | None) -> tuple[int, int]:
