@@ -142,3 +142,18 @@ def test_video_command_errors(tmp_path, capsys):
         assert main(argv) == 2
         err = capsys.readouterr().err
         assert message in err and len(err.strip().splitlines()) == 1
+
+
+@pytest.mark.integration
+def test_video_command_dreams_a_clip_with_the_real_weights(clip, tmp_path, vgg16):
+    import sys
+
+    source = _write_clip(tmp_path / "in.mp4", clip)
+    out = tmp_path / "out.mp4"
+    result = subprocess.run([sys.executable, "-m", "dreamreel.cli", "video", str(source), "-o", str(out),
+                             "--preset", "dream_dots", "--end", "0.3", "--steps", "1"],
+                            capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    info = video_info(out)
+    assert info.n_frames == 3 and info.has_audio and (info.width, info.height) == (64, 48)
+    assert not (tmp_path / "out.mp4.frames").exists()  # the checkpoint goes once the video is complete
