@@ -59,7 +59,7 @@ from .errors import DreamreelError
 from .models.registry import Model, activations
 from .objectives import Objective, Sum, guide, guide_channel_weights, guide_match, layers_sum, parse_objective
 from .presets import Preset, check_layers
-from .render import _max_shift, dream, dream_steps
+from .render import dream, dream_steps, tile_shift
 
 _FRAME_STREAM = 0x5EED  # frame keys are fold_in(fold_in(PRNGKey(seed), _FRAME_STREAM), rendered index)
 
@@ -272,7 +272,7 @@ class Animation:
         key = jax.random.fold_in(jax.random.fold_in(jax.random.PRNGKey(r.seed), _FRAME_STREAM), rendered)
         out = dream_steps(self.model, self.schedule.at(frame), jnp.asarray(moved, jnp.float32), key, 0, r.steps,
                           np.float32(r.step_size), tile_size=r.tile_size,
-                          max_shift=_max_shift(self.size, r.tile_size, r.jitter), normalize=r.normalize)
+                          max_shift=tile_shift(self.size, r.tile_size, r.jitter), normalize=r.normalize)
         return np.asarray(out)
 
 

@@ -183,7 +183,7 @@ def dream(
         for first in range(0, steps, chunk):
             last = min(first + chunk, steps)
             dreamed = dream_steps(model, objective, dreamed, octave_key, first, last, step_size,
-                                  tile_size=tile_size, max_shift=_max_shift(size, tile_size, jitter),
+                                  tile_size=tile_size, max_shift=tile_shift(size, tile_size, jitter),
                                   normalize=normalize)
             if progress:
                 dreamed.block_until_ready()
@@ -192,7 +192,7 @@ def dream(
     return np.asarray(dreamed)
 
 
-def _max_shift(size: tuple[int, int], tile_size: int, jitter: int) -> int:
+def tile_shift(size: tuple[int, int], tile_size: int, jitter: int) -> int:
     """Jitter, but when the image is tiled shift by up to half a tile so that seams never stay in one place."""
     tiled = size[0] > tile_size or size[1] > tile_size
     return max(jitter, tile_size // 2) if tiled else jitter

@@ -41,7 +41,7 @@ from .errors import DreamreelError
 from .flow import flow_pair, reliability_mask, warp
 from .models.registry import Model
 from .objectives import Objective, temporal
-from .render import _max_shift, dream, dream_steps
+from .render import dream, dream_steps, tile_shift
 
 MODES = ("dream", "style")
 
@@ -103,7 +103,7 @@ def dream_clip(
             start = np.clip(raw + carry * mask[..., None] * detail, 0.0, 1.0)
             out = np.asarray(dream_steps(model, objective, jnp.asarray(start), jax.random.fold_in(key, index),
                                          0, steps, step_size, tile_size=tile_size,
-                                         max_shift=_max_shift(raw.shape[:2], tile_size, jitter),
+                                         max_shift=tile_shift(raw.shape[:2], tile_size, jitter),
                                          normalize=normalize))
         prev_raw, prev_out = raw, out
         yield out
