@@ -18,9 +18,9 @@ import cv2
 import numpy as np
 
 import dreamreel
-from dreamreel.objectives import parse_objective
+from dreamreel.core.objectives import parse_objective
 from dreamreel.presets import load_video_preset
-from dreamreel.video import dream_clip
+from dreamreel.pipelines.clip import dream_clip
 
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "content"
 

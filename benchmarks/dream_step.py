@@ -51,8 +51,8 @@ def run_dreamreel(size: int, runs: int, warmup: int, layer: str, max_seconds: fl
     import numpy as np
 
     from dreamreel.models import load_model
-    from dreamreel.objectives import layer as layer_objective
-    from dreamreel.render import dream_steps
+    from dreamreel.core.objectives import layer as layer_objective
+    from dreamreel.core.dream import dream_steps
 
     model = load_model("vgg16")
     objective = layer_objective(layer)

@@ -26,7 +26,7 @@ sys.path.insert(0, str(ROOT / "tests"))
 
 from synthetic import moving_square_clip, pan_clip, rotate_clip, zoom_clip  # noqa: E402
 
-from dreamreel.flow import optical_flow  # noqa: E402
+from dreamreel.motion.flow import optical_flow  # noqa: E402
 from dreamreel.io import read_image, resize, to_float_rgb  # noqa: E402
 
 CANDIDATES = [("dis", "ultrafast"), ("dis", "fast"), ("dis", "medium"), ("farneback", None)]

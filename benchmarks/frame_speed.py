@@ -19,7 +19,7 @@ import time
 
 
 def measure(preset_name: str, size: tuple[int, int], frames: int, extra: list[str], model):
-    from dreamreel.frames import Animation, render_frames
+    from dreamreel.pipelines.feedback import Animation, render_frames
     from dreamreel.presets import load_preset
 
     width, height = size

@@ -51,7 +51,7 @@ def run_dreamreel(size: int, iterations: int, weights: dict) -> dict:
     import jax
     import jax.numpy as jnp
 
-    from dreamreel import style as S
+    from dreamreel.core import stylize as S
     from dreamreel.models import load_model
 
     model = load_model("vgg16")
@@ -189,7 +189,7 @@ def load() -> str:
 
 
 def main() -> None:
-    from dreamreel.style import stylize
+    from dreamreel.core.stylize import stylize
 
     defaults = {name: p.default for name, p in __import__("inspect").signature(stylize).parameters.items()}
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)

@@ -13,10 +13,10 @@ __version__ = "0.1.0"
 from .errors import DreamreelError  # noqa: E402
 from .io import read_image, write_image  # noqa: E402
 from .models import activations, load_model  # noqa: E402
-from .objectives import channel, layer, layers_sum, neuron, parse_objective, total_variation  # noqa: E402
-from .render import Progress, dream  # noqa: E402
-from .style import stylize  # noqa: E402
-from .visualize import atlas, visualize  # noqa: E402
+from .core.objectives import channel, layer, layers_sum, neuron, parse_objective, total_variation  # noqa: E402
+from .core.dream import Progress, dream  # noqa: E402
+from .core.stylize import stylize  # noqa: E402
+from .core.visualize import atlas, visualize  # noqa: E402
 
 __all__ = ["DreamreelError", "Progress", "activations", "atlas", "channel", "dream", "layer", "layers_sum",
            "load_model", "neuron", "parse_objective", "read_image", "stylize", "total_variation", "visualize",

@@ -29,7 +29,7 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any, Callable, Sequence
 
-from .camera import EASINGS, INTERPOLATIONS, Camera, Track, parse_track
+from .motion.camera import EASINGS, INTERPOLATIONS, Camera, Track, parse_track
 from .errors import DreamreelError
 
 
@@ -40,7 +40,7 @@ def _defaults(function) -> dict:
 
 def _core_defaults() -> tuple[dict, dict]:
     from .io import VideoWriter
-    from .render import dream
+    from .core.dream import dream
 
     return _defaults(dream), _defaults(VideoWriter.__init__)
 
@@ -421,7 +421,7 @@ def _check_together(preset: Preset, origin: str) -> None:
 
 def check_layers(preset: Preset, spec) -> None:
     """Every layer the objective names exists in the model (fails before any weights are loaded)."""
-    from .objectives import parse_objective
+    from .core.objectives import parse_objective
 
     o = preset.objective
     for key, specs in (("objective.layers", [o.layers] if o.layers else []), ("objective.sweep", o.sweep)):
@@ -462,7 +462,7 @@ def video_presets_dir() -> Path:
 
 
 def _clip_defaults(mode: str) -> dict:
-    from .video import dream_clip, style_clip
+    from .pipelines.clip import dream_clip, style_clip
 
     function = dream_clip if mode == "dream" else style_clip
     skip = {"objective", "previous", "first_index", "seed"}

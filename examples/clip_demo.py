@@ -22,9 +22,9 @@ import numpy as np
 
 import dreamreel
 from dreamreel.io import ffmpeg_exe, open_writer, read_video, resize
-from dreamreel.objectives import parse_objective
+from dreamreel.core.objectives import parse_objective
 from dreamreel.presets import load_video_preset
-from dreamreel.video import dream_clip, process_clip, style_clip, temporal_error
+from dreamreel.pipelines.clip import dream_clip, process_clip, style_clip, temporal_error
 
 HERE = Path(__file__).parent
 DATA = HERE.parent.parent / "shared" / "data"

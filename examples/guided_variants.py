@@ -17,8 +17,8 @@ import numpy as np
 
 import dreamreel
 from dreamreel.models import activations
-from dreamreel.objectives import guide, guide_match, layer, pixels
-from dreamreel.visualize import contact_sheet, labelled
+from dreamreel.core.objectives import guide, guide_match, layer, pixels
+from dreamreel.core.visualize import contact_sheet, labelled
 
 HERE = Path(__file__).parent
 DATA = HERE.parent.parent / "shared" / "data" / "content"

@@ -57,7 +57,7 @@ def main() -> None:
     from dreamreel.home import enable_compilation_cache
     from dreamreel.io import read_image, resize_to_fit, to_float_rgb, to_uint8
     from dreamreel.models import load_model
-    from dreamreel.style import stylize
+    from dreamreel.core.stylize import stylize
 
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--size", type=int, default=160, help="side of each cell in px")

@@ -69,7 +69,7 @@ def photo(size: tuple[int, int] = (64, 96)) -> np.ndarray:
 
 def assert_objective_rises(model: Model, objective, image: np.ndarray | None = None, steps: int = 3):
     """The shared check for every objective: three steps of the core raise its value."""
-    from dreamreel.render import dream_steps, objective_value
+    from dreamreel.core.dream import dream_steps, objective_value
 
     objective = objective.bind(model.spec)
     image = jnp.asarray(photo((32, 32)) if image is None else image)

@@ -60,7 +60,7 @@ def test_models_lists_layers_and_weight_state(capsys):
 
 
 def test_help_teaches_with_examples():
-    result = subprocess.run([sys.executable, "-m", "dreamreel.cli", "dream", "--help"],
+    result = subprocess.run([sys.executable, "-m", "dreamreel", "dream", "--help"],
                             capture_output=True, text=True)
     assert result.returncode == 0 and "examples:" in result.stdout and "--octaves" in result.stdout
 
@@ -70,7 +70,7 @@ def test_dream_command_writes_a_dream(tmp_path, small_photo, vgg16):
     import imageio.v3 as iio
 
     out, timelapse = tmp_path / "dream.png", tmp_path / "steps.gif"
-    result = subprocess.run([sys.executable, "-m", "dreamreel.cli", "dream", str(small_photo), "-o", str(out),
+    result = subprocess.run([sys.executable, "-m", "dreamreel", "dream", str(small_photo), "-o", str(out),
                              "--octaves", "2", "--steps", "2", "--layer", "block3_conv3",
                              "--timelapse", str(timelapse)],
                             capture_output=True, text=True)

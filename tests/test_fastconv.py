@@ -187,8 +187,8 @@ def test_backward_convolutions_keep_hwio_kernels_inside_loops():
 def test_real_model_gradient_matches_float32_xla(vgg16, monkeypatch):
     """On a real photo with the real weights, the fast path's gradient is the float32 XLA gradient (cos >= 0.99);
     bf16 inputs with float32 accumulation too. And a short dream looks alike either way."""
-    from dreamreel.objectives import layers_sum
-    from dreamreel.render import dream, objective_value
+    from dreamreel.core.objectives import layers_sum
+    from dreamreel.core.dream import dream, objective_value
 
     objective = layers_sum(vgg16.spec.dream_layers).bind(vgg16.spec)
     image = jnp.asarray(photo((160, 224)))[None]

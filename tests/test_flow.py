@@ -6,7 +6,7 @@ from conftest import photo
 from synthetic import moving_square_clip, pan_clip, rotate_clip, zoom_clip
 
 from dreamreel.errors import DreamreelError
-from dreamreel.flow import DEFAULT_METHOD, flow_pair, optical_flow, reliability_mask, warp, warp_jax
+from dreamreel.motion.flow import DEFAULT_METHOD, flow_pair, optical_flow, reliability_mask, warp, warp_jax
 
 SIZE = (96, 128)
 

@@ -9,13 +9,13 @@ import numpy as np
 import pytest
 from conftest import photo
 
-from dreamreel.camera import Camera, Move, Track, chain, ease, move_matrix, parse_track, validity_mask, warp
+from dreamreel.motion.camera import Camera, Move, Track, chain, ease, move_matrix, parse_track, validity_mask, warp
 from dreamreel.errors import DreamreelError
-from dreamreel.frames import (Animation, checkpoint_dir, cover, noise_image, render_animation, render_frames,
+from dreamreel.pipelines.feedback import (Animation, checkpoint_dir, cover, noise_image, render_animation, render_frames,
                               source_image)
 from dreamreel.io import read_image, video_info
 from dreamreel.presets import preset_from_dict
-from dreamreel.render import dream_steps
+from dreamreel.core.dream import dream_steps
 
 # one size and objective for (almost) every render here, so the tiny model compiles a handful of times in all
 BASE = {"width": 40, "height": 32, "frames": 6, "fps": 8, "steps": 2, "step_size": 0.02, "jitter": 4,

@@ -8,10 +8,10 @@ from conftest import assert_objective_rises, photo
 
 from dreamreel.errors import DreamreelError
 from dreamreel.models import activations
-from dreamreel.objectives import (batch_channels, channel_weights, class_logit, guide, guide_channel_weights,
+from dreamreel.core.objectives import (batch_channels, channel_weights, class_logit, guide, guide_channel_weights,
                                   guide_match, layer, pixels)
-from dreamreel.render import objective_value
-from dreamreel.visualize import atlas, contact_sheet, visualize
+from dreamreel.core.dream import objective_value
+from dreamreel.core.visualize import atlas, contact_sheet, visualize
 
 LAYER = "block3_conv1"
 

@@ -6,7 +6,7 @@ from conftest import assert_objective_rises, photo
 
 from dreamreel.errors import DreamreelError
 from dreamreel.models import activations
-from dreamreel.objectives import Sum, channel, layer, layers_sum, neuron, parse_objective, total_variation
+from dreamreel.core.objectives import Sum, channel, layer, layers_sum, neuron, parse_objective, total_variation
 
 
 @pytest.fixture(scope="module")

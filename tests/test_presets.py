@@ -12,7 +12,7 @@ from dreamreel.io import VideoWriter
 from dreamreel.models import get_spec
 from dreamreel.presets import (RenderSettings, check_layers, find_preset, list_presets, load_preset, parse_override,
                                presets_dir)
-from dreamreel.render import dream
+from dreamreel.core.dream import dream
 
 SHIPPED = ["guided_loop", "infinite_zoom", "layer_sweep", "spiral_zoom", "style_loop"]
 

@@ -5,9 +5,9 @@ import pytest
 from conftest import photo
 
 from dreamreel.errors import DreamreelError
-from dreamreel.objectives import layer
-from dreamreel.pyramid import laplacian_merge, laplacian_normalize, laplacian_split
-from dreamreel.render import (dream, dream_steps, normalize_gradient, objective_gradient, objective_value,
+from dreamreel.core.objectives import layer
+from dreamreel.core.image import laplacian_merge, laplacian_normalize, laplacian_split
+from dreamreel.core.dream import (dream, dream_steps, normalize_gradient, objective_gradient, objective_value,
                               octave_sizes, tile_grid)
 
 OBJ = layer("block3_conv2")

@@ -6,12 +6,12 @@ import numpy as np
 import pytest
 from conftest import assert_objective_rises, photo
 
-from dreamreel import style as S
+from dreamreel.core import stylize as S
 from dreamreel.cli import main
 from dreamreel.errors import DreamreelError
 from dreamreel.io import read_image, write_image
-from dreamreel.objectives import layer
-from dreamreel.render import objective_value
+from dreamreel.core.objectives import layer
+from dreamreel.core.dream import objective_value
 
 TINY_STYLE_LAYERS = ("block1_conv1", "block2_conv1", "block3_conv1")
 TINY_CONTENT_LAYER = "block3_conv2"
@@ -210,7 +210,7 @@ def test_cli_style_with_real_weights(tmp_path):
 
     write_image(tmp_path / "content.png", photo((48, 64)))
     write_image(tmp_path / "style.png", painting((64, 64)))
-    result = subprocess.run([sys.executable, "-m", "dreamreel.cli", "style", str(tmp_path / "content.png"),
+    result = subprocess.run([sys.executable, "-m", "dreamreel", "style", str(tmp_path / "content.png"),
                              str(tmp_path / "style.png"), "-o", str(tmp_path / "out.jpg"), "--size", "64",
                              "--scales", "1", "--iterations", "5", "--original-colors"],
                             capture_output=True, text=True)

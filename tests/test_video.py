@@ -9,9 +9,9 @@ from synthetic import pan_clip
 
 from dreamreel.errors import DreamreelError
 from dreamreel.io import ffmpeg_exe, open_writer, read_video, video_info
-from dreamreel.objectives import layer
-from dreamreel.render import dream
-from dreamreel.video import dream_clip, process_clip, style_clip, temporal_error
+from dreamreel.core.objectives import layer
+from dreamreel.core.dream import dream
+from dreamreel.pipelines.clip import dream_clip, process_clip, style_clip, temporal_error
 
 OBJ = layer("block3_conv2")
 
@@ -150,7 +150,7 @@ def test_video_command_dreams_a_clip_with_the_real_weights(clip, tmp_path, vgg16
 
     source = _write_clip(tmp_path / "in.mp4", clip)
     out = tmp_path / "out.mp4"
-    result = subprocess.run([sys.executable, "-m", "dreamreel.cli", "video", str(source), "-o", str(out),
+    result = subprocess.run([sys.executable, "-m", "dreamreel", "video", str(source), "-o", str(out),
                              "--preset", "dream_dots", "--end", "0.3", "--steps", "1"],
                             capture_output=True, text=True)
     assert result.returncode == 0, result.stderr

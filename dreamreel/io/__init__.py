@@ -41,7 +41,7 @@ from typing import Any, Iterator
 
 import numpy as np
 
-from .errors import DreamreelError
+from ..errors import DreamreelError
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".webp", ".bmp", ".tif", ".tiff")
 

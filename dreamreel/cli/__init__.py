@@ -12,8 +12,8 @@ import inspect
 import sys
 from pathlib import Path
 
-from . import __version__
-from .errors import DreamreelError
+from .. import __version__
+from ..errors import DreamreelError
 
 DREAM_EXAMPLES = """\
 examples:
@@ -53,9 +53,9 @@ def _defaults(function) -> dict:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from .models import DEFAULT_MODEL
-    from .render import NORMALIZATIONS, dream
-    from .visualize import atlas, visualize
+    from ..models import DEFAULT_MODEL
+    from ..core.dream import NORMALIZATIONS, dream
+    from ..core.visualize import atlas, visualize
 
     d = _defaults(dream)
     parser = argparse.ArgumentParser(
@@ -166,9 +166,9 @@ def _progress_bar(total: int, desc: str):
 
 def _dream_objective(args, model):
     """The objective the dream flags describe: base (layers/channels/class) plus guide terms."""
-    from . import objectives as O
-    from .io import read_image
-    from .models import activations
+    from ..core import objectives as O
+    from ..io import read_image
+    from ..models import activations
 
     if args.objective and (args.layer or args.channels):
         raise DreamreelError("give either --objective or --layer/--channels, not both")
@@ -187,7 +187,7 @@ def _dream_objective(args, model):
             raise DreamreelError("--channels-from needs exactly one --layer")
         import numpy as np
 
-        from .io import resize
+        from ..io import resize
         images = [resize(read_image(p), 224, 224) for p in args.channels_from]
         batch_acts = activations(model, np.stack(images), layers[0])
         picked = O.batch_channels(layers[0], batch_acts, count=args.count, most=args.select == "most")
@@ -224,12 +224,12 @@ def _dream_objective(args, model):
 
 
 def run_dream(args) -> int:
-    from .home import enable_compilation_cache
+    from ..home import enable_compilation_cache
     import numpy as np
 
-    from .io import check_output_path, check_video_output_path, open_writer, read_image, resize, write_image
-    from .models import get_spec, load_model
-    from .render import check_settings, dream
+    from ..io import check_output_path, check_video_output_path, open_writer, read_image, resize, write_image
+    from ..models import get_spec, load_model
+    from ..core.dream import check_settings, dream
 
     check_settings(octaves=args.octaves, octave_scale=args.octave_scale, steps=args.steps,
                    step_size=args.step_size, tile_size=args.tile, jitter=args.jitter, normalize=args.normalize)
@@ -283,11 +283,11 @@ def _visualize_progress(desc: str):
 
 
 def run_visualize(args) -> int:
-    from . import objectives as O
-    from .home import enable_compilation_cache
-    from .io import check_output_path, write_image
-    from .models import get_spec, load_model
-    from .visualize import visualize
+    from ..core import objectives as O
+    from ..home import enable_compilation_cache
+    from ..io import check_output_path, write_image
+    from ..models import get_spec, load_model
+    from ..core.visualize import visualize
 
     output = check_output_path(args.output)
     if bool(args.objective) == (args.class_label is not None):
@@ -321,10 +321,10 @@ def _parse_channels(text: str) -> list[int]:
 
 
 def run_atlas(args) -> int:
-    from .home import enable_compilation_cache
-    from .io import check_output_path, write_image
-    from .models import get_spec, load_model
-    from .visualize import atlas
+    from ..home import enable_compilation_cache
+    from ..io import check_output_path, write_image
+    from ..models import get_spec, load_model
+    from ..core.visualize import atlas
 
     output = check_output_path(args.output)
     spec = get_spec(args.model)
@@ -347,7 +347,7 @@ def run_atlas(args) -> int:
 
 
 def run_models_list(args) -> int:
-    from .models import get_spec, is_cached, model_names
+    from ..models import get_spec, is_cached, model_names
 
     for name in model_names():
         spec = get_spec(name)
@@ -364,14 +364,14 @@ def run_models_list(args) -> int:
 
 
 def run_models_fetch(args) -> int:
-    from .models import fetch_weights, get_spec
+    from ..models import fetch_weights, get_spec
 
     fetch_weights(get_spec(args.name))
     return 0
 
 
 def run_models_import(args) -> int:
-    from .models import get_spec, import_weights
+    from ..models import get_spec, import_weights
 
     import_weights(get_spec(args.name), args.path)
     return 0
@@ -392,8 +392,8 @@ examples:
 
 
 def _add_style_command(commands) -> None:
-    from .models import DEFAULT_MODEL
-    from .style import OPTIMIZERS, STYLE_LOSSES, stylize
+    from ..models import DEFAULT_MODEL
+    from ..core.stylize import OPTIMIZERS, STYLE_LOSSES, stylize
 
     d = _defaults(stylize)
     p = commands.add_parser(
@@ -443,10 +443,10 @@ def _add_style_command(commands) -> None:
 
 
 def run_style(args) -> int:
-    from .home import enable_compilation_cache
-    from .io import check_output_path, read_image, write_image
-    from .models import get_spec, load_model
-    from .style import check_style_settings, fit_size, stylize
+    from ..home import enable_compilation_cache
+    from ..io import check_output_path, read_image, write_image
+    from ..models import get_spec, load_model
+    from ..core.stylize import check_style_settings, fit_size, stylize
 
     content_weight, style_weight = args.content_weight, args.style_weight
     content_path, style_paths = args.content, list(args.styles)
@@ -532,7 +532,7 @@ def _add_animation_commands(commands) -> None:
 
 
 def run_presets(args) -> int:
-    from .presets import describe_settings, list_presets, presets_dir
+    from ..presets import describe_settings, list_presets, presets_dir
 
     found = list_presets()
     width = max((len(name) for name, _, _ in found), default=0)
@@ -548,11 +548,11 @@ def run_presets(args) -> int:
 def run_render(args) -> int:
     from tqdm import tqdm
 
-    from .frames import checkpoint_dir, render_animation
-    from .home import enable_compilation_cache
-    from .io import check_output_path, check_video_output_path, write_image
-    from .models import get_spec, load_model
-    from .presets import check_layers, load_preset
+    from ..pipelines.feedback import checkpoint_dir, render_animation
+    from ..home import enable_compilation_cache
+    from ..io import check_output_path, check_video_output_path, write_image
+    from ..models import get_spec, load_model
+    from ..presets import check_layers, load_preset
 
     overrides = list(args.overrides)
     for key, value in (("frames", args.frames), ("fps", args.fps), ("quality", args.quality)):
@@ -632,12 +632,12 @@ def _add_video_command(commands) -> None:
 def run_video(args) -> int:
     from tqdm import tqdm
 
-    from .home import enable_compilation_cache
-    from .io import check_video_output_path, read_image, video_info
-    from .models import DEFAULT_MODEL, get_spec, load_model
-    from .objectives import parse_objective
-    from .presets import load_video_preset
-    from .video import process_clip
+    from ..home import enable_compilation_cache
+    from ..io import check_video_output_path, read_image, video_info
+    from ..models import DEFAULT_MODEL, get_spec, load_model
+    from ..core.objectives import parse_objective
+    from ..presets import load_video_preset
+    from ..pipelines.clip import process_clip
 
     preset = load_video_preset(args.preset) if args.preset else {"mode": "dream", "objective": None, "style": [],
                                                                   "max_side": 640, "settings": {}}

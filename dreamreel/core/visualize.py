@@ -17,11 +17,11 @@ import jax.numpy as jnp
 import numpy as np
 import optax
 
-from .errors import DreamreelError
-from .models.registry import Model
+from ..errors import DreamreelError
+from ..models.registry import Model
 from .objectives import Objective, channel_weights
 from .param import fourier_image, pixel_image
-from .render import Progress, objective_value
+from .dream import Progress, objective_value
 from .transforms import standard_robustness
 
 PARAMETERISATIONS = {"fourier": fourier_image, "pixels": pixel_image}

@@ -21,10 +21,10 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from .errors import DreamreelError
-from .models.registry import Model, activations
+from ..errors import DreamreelError
+from ..models.registry import Model, activations
 from .objectives import Objective, layers_sum
-from .pyramid import laplacian_normalize
+from .image import laplacian_normalize
 
 NORMALIZATIONS = ("laplacian", "mean", "none")
 

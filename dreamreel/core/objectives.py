@@ -20,7 +20,7 @@ from typing import Sequence
 import jax
 import jax.numpy as jnp
 
-from .errors import DreamreelError
+from ..errors import DreamreelError
 
 REDUCTIONS = ("mean_square", "mean", "mean_abs")
 

@@ -48,10 +48,10 @@ import jax.numpy as jnp
 import numpy as np
 import optax
 
-from .errors import DreamreelError
-from .models.registry import Model, activations
+from ..errors import DreamreelError
+from ..models.registry import Model, activations
 from .objectives import Objective, Sum, TotalVariation, _pytree, static, total_variation
-from .render import Progress, deepest_layer, objective_value, octave_sizes
+from .dream import Progress, deepest_layer, objective_value, octave_sizes
 
 STYLE_LOSSES = ("gram", "mean_cov")
 OPTIMIZERS = ("adam", "lbfgs")
@@ -326,7 +326,7 @@ def fit_size(shape: tuple[int, ...], longer_side: int | None) -> tuple[int, int]
 
 
 def _resized(image: np.ndarray, size: tuple[int, int]) -> np.ndarray:
-    from .io import resize
+    from ..io import resize
 
     image = np.asarray(image, np.float32)
     return image if image.shape[:2] == tuple(size) else resize(image, *size)
@@ -497,7 +497,7 @@ def _initial_image(init, content: np.ndarray | None, size: tuple[int, int], key)
     if str(init) == "noise":
         noise = 0.5 + 0.1 * jax.random.normal(key, (*size, 3))
         return np.clip(np.asarray(noise, np.float32), 0.0, 1.0)
-    from .io import read_image
+    from ..io import read_image
 
     return _resized(read_image(init), size)
 

@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .errors import DreamreelError
+from ..errors import DreamreelError
 
 METHODS = ("dis", "farneback")
 DIS_PRESETS = ("ultrafast", "fast", "medium")

@@ -54,12 +54,12 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from .camera import Camera, chain, ease, validity_mask, warp
-from .errors import DreamreelError
-from .models.registry import Model, activations
-from .objectives import Objective, Sum, guide, guide_channel_weights, guide_match, layers_sum, parse_objective
-from .presets import Preset, check_layers
-from .render import dream, dream_steps, tile_shift
+from ..motion.camera import Camera, chain, ease, validity_mask, warp
+from ..errors import DreamreelError
+from ..models.registry import Model, activations
+from ..core.objectives import Objective, Sum, guide, guide_channel_weights, guide_match, layers_sum, parse_objective
+from ..presets import Preset, check_layers
+from ..core.dream import dream, dream_steps, tile_shift
 
 _FRAME_STREAM = 0x5EED  # frame keys are fold_in(fold_in(PRNGKey(seed), _FRAME_STREAM), rendered index)
 
@@ -103,7 +103,7 @@ def noise_image(size: tuple[int, int], seed: int) -> np.ndarray:
 
 def cover(image: np.ndarray, size: tuple[int, int]) -> np.ndarray:
     """Scale to fill (H, W) and crop the overflow equally on both sides."""
-    from .io import resize
+    from ..io import resize
 
     height, width = size
     h, w = image.shape[:2]
@@ -117,7 +117,7 @@ def cover(image: np.ndarray, size: tuple[int, int]) -> np.ndarray:
 def source_image(source: str, size: tuple[int, int], seed: int) -> np.ndarray:
     if source == "noise":
         return noise_image(size, seed)
-    from .io import read_image
+    from ..io import read_image
 
     return cover(read_image(source), size)
 
@@ -144,7 +144,7 @@ def _hat(k: int) -> Callable[[float], float]:
 
 def build_schedule(preset: Preset, model: Model, size: tuple[int, int]) -> Schedule:
     """The preset's [objective] as terms with keyframed weights; guide and style features are computed here, once."""
-    from .io import read_image
+    from ..io import read_image
 
     o, r = preset.objective, preset.render
     frames, loop = r.frames, r.loop
@@ -192,7 +192,7 @@ def style_term(model: Model, painting: np.ndarray, layers: tuple[str, ...] = ())
     minus the painting's channel mix at the same layers (guide_channel_weights), negated back by the caller's sign,
     so either way a positive style_weight pulls the dream towards the painting."""
     try:
-        from .style import STYLE_LAYERS, style_loss
+        from ..core.stylize import STYLE_LAYERS, style_loss
     except ImportError:  # no style module: grow the painting's channels instead
         names = layers or model.spec.dream_layers
         acts = activations(model, jnp.asarray(painting)[None], model.spec.deepest(names))
@@ -313,7 +313,7 @@ def checkpoint_dir(output: str | os.PathLike) -> Path:
 
 
 def fingerprint(animation: Animation) -> str:
-    from . import __version__
+    from .. import __version__
 
     digest = hashlib.sha256(animation.preset.fingerprint().encode())
     digest.update(f"{__version__} {animation.model.spec.name}".encode())
@@ -364,7 +364,7 @@ class Checkpoint:
              first: np.ndarray | None = None) -> None:
         import cv2
 
-        from .io import atomic_path
+        from ..io import atomic_path
 
         if pixels is not None:
             with atomic_path(self.folder / f"frame_{shown:06d}.png") as tmp:
@@ -387,7 +387,7 @@ class Checkpoint:
 
 def metadata(animation: Animation) -> tuple[str, dict]:
     """(MP4 comment, sidecar JSON): the dreamreel version and the preset's resolved settings."""
-    from . import __version__
+    from .. import __version__
 
     preset = animation.preset
     settings = preset.as_dict()
@@ -404,11 +404,11 @@ def render_animation(preset: Preset, output: str | os.PathLike, *, model: Model 
                      resume: bool = True, keep_checkpoint: bool = False) -> Path:
     """Render a preset into `output` (.mp4, .gif or a folder of PNGs), resuming an interrupted run of the same
     preset from its checkpoint folder `<output>.frames/`."""
-    from .io import check_video_output_path, open_writer, to_uint8
+    from ..io import check_video_output_path, open_writer, to_uint8
 
     output = check_video_output_path(output)
     if model is None:
-        from .models import load_model
+        from ..models import load_model
 
         model = load_model(preset.render.model)
     animation = Animation.from_preset(preset, model, source)

@@ -37,11 +37,11 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from .errors import DreamreelError
-from .flow import flow_pair, reliability_mask, warp
-from .models.registry import Model
-from .objectives import Objective, temporal
-from .render import dream, dream_steps, tile_shift
+from ..errors import DreamreelError
+from ..motion.flow import flow_pair, reliability_mask, warp
+from ..models.registry import Model
+from ..core.objectives import Objective, temporal
+from ..core.dream import dream, dream_steps, tile_shift
 
 MODES = ("dream", "style")
 
@@ -85,7 +85,7 @@ def dream_clip(
     previous: (last raw frame, last dreamed frame) to continue a clip from (resume); first_index: the index of the
     first frame given, so that every frame's random key depends on its index only.
     """
-    from .render import default_objective
+    from ..core.dream import default_objective
 
     if not 0.0 <= carry < 1.0:
         raise DreamreelError(f"carry must be in [0, 1) so the dream cannot accumulate (got {carry})")
@@ -132,7 +132,7 @@ def style_clip(
 ) -> Iterator[np.ndarray]:
     """Stylise each frame from the previous result warped into it, with a temporal loss on reliable pixels.
     content_layer / style_layers: None takes style transfer's defaults."""
-    from .style import (CONTENT_LAYER, STYLE_LAYERS, content_loss, gatys_objective, init_optimizer, style_loss,
+    from ..core.stylize import (CONTENT_LAYER, STYLE_LAYERS, content_loss, gatys_objective, init_optimizer, style_loss,
                         style_steps, stylize, transfer_luminance)
 
     content_layer = content_layer or CONTENT_LAYER
@@ -167,7 +167,7 @@ def style_clip(
 
 
 def _fit(image: np.ndarray, side: int) -> np.ndarray:
-    from .io import resize_to_fit
+    from ..io import resize_to_fit
 
     return resize_to_fit(np.asarray(image, np.float32), side)
 
@@ -188,7 +188,7 @@ def temporal_error(outputs: Sequence[np.ndarray], inputs: Sequence[np.ndarray], 
 
 
 def _clip_key(input_path: Path, settings: dict) -> str:
-    from . import __version__
+    from .. import __version__
 
     stat = input_path.stat()
     digest = hashlib.sha256(json.dumps(settings, sort_keys=True, default=str).encode())
@@ -215,8 +215,8 @@ def process_clip(
 ) -> Path:
     """Dream or stylise a clip into `output` (.mp4, .gif or a PNG folder), frame-accurately over [start, end),
     checkpointing every frame in `<output>.frames/` so that re-running the same command resumes."""
-    from .frames import Checkpoint, checkpoint_dir
-    from .io import check_video_output_path, open_writer, output_kind, read_video, to_uint8
+    from .feedback import Checkpoint, checkpoint_dir
+    from ..io import check_video_output_path, open_writer, output_kind, read_video, to_uint8
 
     if mode not in MODES:
         raise DreamreelError(f"unknown mode {mode!r}; choose one of {', '.join(MODES)}")

@@ -35,7 +35,7 @@ from typing import Sequence
 
 import numpy as np
 
-from .errors import DreamreelError
+from ..errors import DreamreelError
 
 INTERPOLATIONS = ("lanczos", "cubic", "linear")
 EASINGS = ("linear", "ease_in", "ease_out", "ease_in_out", "hold")
