@@ -25,7 +25,19 @@ def run_cli(capsys, *argv):
     (lambda p, t: ["dream", str(t / "text.png"), "-o", str(t / "o.png")], "cannot read"),
     (lambda p, t: ["dream", str(p), "-o", str(p)], "refusing to overwrite the input"),
     (lambda p, t: ["dream", str(p), "-o", str(t / "nodir" / "o.png")], "does not exist"),
-    (lambda p, t: ["dream", str(p), "-o", str(t / "o.xyz")], "cannot tell the format"),
+    (lambda p, t: ["dream", str(p), "-o", str(t / "o.xyz")], "cannot write"),
+    (lambda p, t: ["dream", str(p), "-o", "/proc/o.png"], "cannot write"),
+    (lambda p, t: ["dream", str(p), "-o", str(t)], "cannot write"),
+    (lambda p, t: ["dream", str(p), "-o", str(t / "o.png"), "--step-size", "nan"], "finite number"),
+    (lambda p, t: ["dream", str(p), "-o", str(t / "o.png"), "--guide-weight", "inf"], "finite number"),
+    (lambda p, t: ["dream", str(p), "-o", str(t / "o.png"), "--seed", "99999999999"], "seed must be"),
+    (lambda p, t: ["dream", str(p), "-o", str(t / "o.png"), "--max-side", "-5"], "must be 1 or more"),
+    (lambda p, t: ["dream", str(p), "-o", str(t / "o.png"), "--objective", "nan*block4_conv3"], "weight"),
+    (lambda p, t: ["dream", str(p), "-o", str(t / "o.png"), "--octave-scale", "nan"], "finite number"),
+    (lambda p, t: ["dream", str(p), "-o", str(t / "o.png"), "--guide", str(t / "o.png")], "refusing to overwrite"),
+    (lambda p, t: ["video", str(p), "-o", str(t / "o.mp4"), "--steps", "-1"], "steps must be"),
+    (lambda p, t: ["style", str(p), str(p), "-o", str(t / "o.png"), "--lr", "nan"], "finite number"),
+    (lambda p, t: ["dream", str(p), "-o", str(t / "o.png"), "--octaves"], "expected one argument"),
     (lambda p, t: ["dream", str(p), "-o", str(t / "o.png"), "--layer", "block4_conv9"], "no layer"),
     (lambda p, t: ["dream", str(p), "-o", str(t / "o.png"), "--model", "alexnet"], "unknown model"),
     (lambda p, t: ["dream", str(p), "-o", str(t / "o.png"), "--octaves", "0"], "octaves"),
@@ -37,6 +49,7 @@ def run_cli(capsys, *argv):
     (lambda p, t: ["dream", str(p), "-o", str(t / "o.png"), "--guide", str(t / "missing.jpg")], "no such image"),
     (lambda p, t: ["dream", str(p), "-o", str(t / "o.png"), "--pixel-loss", "l1"], "give --guide"),
     (lambda p, t: ["dream", str(p), "-o", str(t / "o.png"), "--timelapse", str(t / "t.avi")], "t.avi"),
+    (lambda p, t: ["models", "list", "--bogus"], "unrecognized arguments"),
     (lambda p, t: ["visualize", "-o", str(t / "o.png")], "--objective"),
     (lambda p, t: ["atlas", "-o", str(t / "o.png")], "--per-layer"),
     (lambda p, t: ["atlas", "-o", str(t / "o.png"), "--layer", "block4_conv3", "--channels", "a-b"], "range"),
@@ -57,6 +70,13 @@ def test_models_lists_layers_and_weight_state(capsys):
     assert main(["models"]) == 0
     out = capsys.readouterr().out
     assert "vgg16:" in out and "block4_conv3" in out and "weights" in out
+
+
+def test_every_command_has_help_with_examples(capsys):
+    for command in ("dream", "style", "visualize", "atlas", "render", "video", "models"):
+        assert main([command, "--help"]) == 0
+        out = capsys.readouterr().out
+        assert "examples:" in out, command
 
 
 def test_help_teaches_with_examples():
