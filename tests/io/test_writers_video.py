@@ -15,6 +15,7 @@ import pytest
 from dreamreel.errors import DreamreelError
 from dreamreel.io import (VideoInfo, ffmpeg_exe, mux_audio, open_writer, read_image, read_video, sidecar_path,
                           video_info, write_sidecar)
+from dreamreel.io.ffmpeg import ffmpeg_url, run_ffmpeg
 
 H, W = 32, 48
 BITS = 6  # frame index drawn as 6 vertical black/white stripes, 8 px wide: survives H.264 easily
@@ -185,10 +186,20 @@ def test_writer_errors(tmp_path):
             writer.write(np.zeros((16, 16, 3), np.float32))
     with pytest.raises(DreamreelError, match="MP4"):
         open_writer(tmp_path / "clip.gif", 10, audio=tmp_path / "clip.mp4")
-    # ffmpeg's own complaint becomes the message
-    with pytest.raises(DreamreelError, match="ffmpeg could not write .*clip.mp4: invalid preset 'nonsense'"):
-        write_clip(tmp_path / "clip.mp4", [ramp()] * 2, 10, preset="nonsense")
+    # options are checked before any work, naming what is allowed
+    with pytest.raises(DreamreelError, match="preset must be one of .*medium.*got 'nonsense'"):
+        open_writer(tmp_path / "clip.mp4", 10, preset="nonsense")
+    with pytest.raises(DreamreelError, match="unknown writer option 'qualty'"):
+        open_writer(tmp_path / "clip.mp4", 10, qualty=3)
     assert os.listdir(tmp_path) == []
+
+
+def test_ffmpeg_complaint_becomes_one_line(tmp_path):
+    with pytest.raises(DreamreelError) as error:
+        run_ffmpeg(["-i", ffmpeg_url(tmp_path / "missing.mp4"), "-f", "null", "-"], "cannot convert")
+    message = str(error.value)
+    assert message.startswith("cannot convert: ") and "No such file or directory" in message
+    assert "\n" not in message
 
 
 # ---------------------------------------------------------------------------------------------------- reader
