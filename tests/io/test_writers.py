@@ -1,4 +1,4 @@
-"""Video in and out (dreamreel.io): MP4 / GIF / PNG-folder writers, the frame-accurate reader, audio passthrough.
+"""Writers (dreamreel.io.writers): MP4 / GIF / APNG / PNG-folder round trips, atomic publishing, option checks.
 
 Frames are tiny (32x48) and clips short; every ffmpeg call takes well under a second here.
 """
@@ -13,29 +13,16 @@ import numpy as np
 import pytest
 
 from dreamreel.errors import DreamreelError
-from dreamreel.io import (VideoInfo, ffmpeg_exe, mux_audio, open_writer, read_image, read_video, sidecar_path,
-                          video_info, write_sidecar)
-from dreamreel.io.ffmpeg import ffmpeg_url, run_ffmpeg
+from dreamreel.io import open_writer, read_image, read_video, sidecar_path, video_info, write_sidecar
+from dreamreel.io.ffmpeg import ffmpeg_exe, ffmpeg_url, run_ffmpeg
 
 H, W = 32, 48
-BITS = 6  # frame index drawn as 6 vertical black/white stripes, 8 px wide: survives H.264 easily
 
 
 def ramp(shift: float = 0.0) -> np.ndarray:
     """A smooth colour ramp: red along x, green along y, blue constant (shifted per frame)."""
     y, x = np.mgrid[0:H, 0:W].astype(np.float32)
     return np.stack([x / (W - 1), y / (H - 1), np.full_like(x, 0.2 + shift)], axis=-1)
-
-
-def index_frame(i: int) -> np.ndarray:
-    stripes = np.array([(i >> b) & 1 for b in range(BITS)], np.float32)
-    row = np.repeat(stripes, W // BITS)
-    return np.repeat(np.broadcast_to(row[None, :], (H, W))[..., None], 3, axis=-1).copy()
-
-
-def decode_index(frame: np.ndarray) -> int:
-    stripes = frame.mean(axis=(0, 2)).reshape(BITS, -1)[:, 2:-2].mean(axis=1)  # stripe centres
-    return int(sum(1 << b for b in range(BITS) if stripes[b] > 0.5))
 
 
 def write_clip(path, frames, fps, **options):
@@ -49,28 +36,6 @@ def ffmpeg(*args: str) -> subprocess.CompletedProcess:
     return subprocess.run([ffmpeg_exe(), "-hide_banner", "-nostdin", "-loglevel", "error", "-y", *args],
                           capture_output=True, check=True)
 
-
-def audio_pcm(path, rate: int = 44100) -> np.ndarray:
-    out = ffmpeg("-i", str(path), "-map", "0:a:0", "-ac", "1", "-ar", str(rate), "-f", "s16le", "pipe:1").stdout
-    return np.frombuffer(out, np.int16).astype(np.float32) / 32768.0
-
-
-def peak_frequency(pcm: np.ndarray, rate: int = 44100) -> float:
-    spectrum = np.abs(np.fft.rfft(pcm * np.hanning(len(pcm))))
-    return float(np.fft.rfftfreq(len(pcm), 1.0 / rate)[np.argmax(spectrum)])
-
-
-@pytest.fixture(scope="module")
-def tone_clip(tmp_path_factory):
-    """3 s of ffmpeg's test pattern at 24 fps (x264 with B-frames) with a 440 Hz tone."""
-    path = tmp_path_factory.mktemp("tone") / "tone.mp4"
-    ffmpeg("-f", "lavfi", "-i", f"testsrc=size={W}x{H}:rate=24:duration=3",
-           "-f", "lavfi", "-i", "sine=frequency=440:sample_rate=44100:duration=3",
-           "-c:v", "libx264", "-pix_fmt", "yuv420p", "-bf", "2", "-g", "12", "-c:a", "aac", str(path))
-    return path
-
-
-# ---------------------------------------------------------------------------------------------------- writers
 
 def test_mp4_round_trip(tmp_path):
     frames = [ramp(0.05 * i) for i in range(10)]
@@ -202,121 +167,3 @@ def test_ffmpeg_complaint_becomes_one_line(tmp_path):
     assert "\n" not in message
 
 
-# ---------------------------------------------------------------------------------------------------- reader
-
-@pytest.fixture(scope="module")
-def index_clip(tmp_path_factory):
-    """48 frames at 24 fps, frame i showing i in binary."""
-    return write_clip(tmp_path_factory.mktemp("index") / "index.mp4", [index_frame(i) for i in range(48)], 24)
-
-
-def test_index_frames_decode():
-    assert [decode_index(index_frame(i)) for i in range(64)] == list(range(64))
-
-
-@pytest.mark.parametrize("start, end, first, stop", [
-    (None, None, 0, 48),
-    (0.5, 1.25, 12, 30),      # 0.5 * 24 = 12; 1.25 * 24 = 30 (exclusive)
-    (0.51, 1.26, 12, 31),     # frame 12 is on screen at 0.51 s; frame 30 starts before 1.26 s
-    (1.0, None, 24, 48),
-    (None, 0.1, 0, 3),
-    (1.9, 10.0, 45, 48),      # an end beyond the clip is clamped
-])
-def test_read_video_is_frame_accurate(index_clip, start, end, first, stop):
-    frames, info = read_video(index_clip, start=start, end=end)
-    assert [decode_index(f) for f in frames] == list(range(first, stop))
-    assert info.n_frames == stop - first and info.start == pytest.approx(first / 24)
-    assert info.duration == pytest.approx((stop - first) / 24)
-
-
-def test_read_video_scales(index_clip):
-    frames, info = read_video(index_clip, start=1.0, end=1.5, max_side=24)
-    frames = list(frames)
-    assert (info.width, info.height, len(frames)) == (24, 16, 12)
-    assert all(f.shape == (16, 24, 3) for f in frames)
-    frames, info = read_video(index_clip, end=0.25, size=(64, 96))
-    frames = list(frames)
-    assert (info.height, info.width) == (64, 96) and frames[0].shape == (64, 96, 3)
-    assert [decode_index(f) for f in frames] == list(range(6))
-    assert read_video(index_clip, max_side=1000)[1].width == W  # never enlarged by max_side
-
-
-def test_rotated_clip_is_read_upright(index_clip, tmp_path):
-    rotated = tmp_path / "rotated.mp4"
-    ffmpeg("-display_rotation", "90", "-i", str(index_clip), "-c", "copy", str(rotated))
-    info = video_info(rotated)
-    assert (info.width, info.height) == (H, W)
-    frames, info = read_video(rotated, start=1.0, end=1.5, max_side=24)
-    frames = list(frames)
-    assert (info.width, info.height) == (16, 24) and [f.shape for f in frames] == [(24, 16, 3)] * 12
-
-
-def test_read_video_stops_early(index_clip):
-    frames, _ = read_video(index_clip)
-    assert decode_index(next(frames)) == 0
-    frames.close()  # ffmpeg is stopped, nothing hangs
-
-
-def test_read_errors(tmp_path, index_clip):
-    with pytest.raises(DreamreelError, match="no such video"):
-        read_video(tmp_path / "missing.mp4")
-    with pytest.raises(DreamreelError, match="no such video"):
-        video_info(tmp_path / "missing.mp4")
-    fake = tmp_path / "notes.mp4"
-    fake.write_text("this is not a video\n" * 20)
-    with pytest.raises(DreamreelError, match="cannot read"):
-        read_video(fake)
-    with pytest.raises(DreamreelError, match="cannot read"):
-        video_info(fake)
-    with pytest.raises(DreamreelError, match="folder"):
-        video_info(tmp_path)
-    with pytest.raises(DreamreelError, match="no frames"):
-        read_video(index_clip, start=5.0)
-    with pytest.raises(DreamreelError, match="no frames"):
-        read_video(index_clip, start=1.0, end=1.0)
-    with pytest.raises(DreamreelError, match=">= 0"):
-        read_video(index_clip, start=-1.0)
-
-
-# ---------------------------------------------------------------------------------------------------- audio
-
-def test_tone_clip_info(tone_clip):
-    info = video_info(tone_clip)
-    assert info == VideoInfo(fps=24.0, n_frames=72, width=W, height=H, duration=3.0, has_audio=True)
-
-
-def test_audio_passes_through_trimmed(tone_clip, tmp_path):
-    full = list(read_video(tone_clip)[0])
-    frames, info = read_video(tone_clip, start=0.5, end=2.0)
-    frames = list(frames)
-    assert info.has_audio and len(frames) == 36 and info.start == 0.5
-    for k, frame in enumerate(frames):  # the same frames as a full decode gives (x264 with B-frames, GOP 12)
-        assert np.abs(frame - full[12 + k]).max() < 1e-6
-    out = write_clip(tmp_path / "dream.mp4", frames, info.fps, audio=tone_clip, audio_start=info.start,
-                     audio_end=info.start + info.duration, comment="kept")
-    assert os.listdir(tmp_path) == ["dream.mp4"]
-    out_info = video_info(out)
-    assert out_info.has_audio and out_info.n_frames == 36
-    pcm = audio_pcm(out)
-    assert abs(len(pcm) / 44100 - 1.5) < 2 / 24
-    assert peak_frequency(pcm) == pytest.approx(440, abs=3)
-    assert "comment=kept" in ffmpeg("-i", str(out), "-f", "ffmetadata", "pipe:1").stdout.decode()
-
-
-def test_mux_audio_in_place(tone_clip, tmp_path):
-    silent = write_clip(tmp_path / "silent.mp4", [ramp(0.02 * i) for i in range(24)], 24)
-    before = silent.read_bytes()
-    assert mux_audio(silent, silent) is False  # no audio in the source: nothing happens
-    assert silent.read_bytes() == before
-    mode = silent.stat().st_mode
-    assert mux_audio(silent, tone_clip, 1.0, 2.0) is True
-    assert os.listdir(tmp_path) == ["silent.mp4"] and silent.stat().st_mode == mode
-    info = video_info(silent)
-    assert info.has_audio and info.n_frames == 24
-    pcm = audio_pcm(silent)
-    assert abs(len(pcm) / 44100 - 1.0) < 2 / 24
-    assert peak_frequency(pcm) == pytest.approx(440, abs=3)
-    with pytest.raises(DreamreelError, match="empty"):
-        mux_audio(silent, tone_clip, 2.0, 1.0)
-    with pytest.raises(DreamreelError, match="no such audio source"):
-        mux_audio(silent, tmp_path / "missing.wav")
