@@ -18,7 +18,7 @@ from pathlib import Path
 from ..errors import DreamreelError
 from .images import IMAGE_SUFFIXES
 from .staging import stage_name
-from .writers.base import writer_class
+from .writers.base import load_writers, writer_class
 
 VIDEO = "video"
 IMAGE = "image"
@@ -60,22 +60,20 @@ def check_output(output: str | os.PathLike, *inputs: str | os.PathLike | None,
 
 
 def _allowed_kind(output, kinds: tuple[str, ...]) -> str:
-    if VIDEO in kinds:
-        try:
-            kind = output_kind(output)
-        except DreamreelError:
-            if IMAGE not in kinds:
-                raise
-            kind = None
-    else:
-        suffix = Path(os.fspath(output)).suffix.lower()
-        kind = IMAGE if suffix in IMAGE_SUFFIXES else None
-    allowed = kind is not None and (kind in kinds or (kind != IMAGE and VIDEO in kinds))
-    if not allowed:
-        names = " or ".join(k if k in (IMAGE, VIDEO) else f"{k} video" for k in kinds)
-        hint = f"use one of {', '.join(IMAGE_SUFFIXES)}" if IMAGE in kinds else "see open_writer for the formats"
-        raise DreamreelError(f"cannot write {output} as {'an ' if names[0] in 'aeiou' else 'a '}{names}: {hint}")
-    return kind
+    try:
+        kind = output_kind(output)
+    except DreamreelError:  # no writer for this suffix
+        kind = None
+    if kind is not None and (kind in kinds or (kind != IMAGE and VIDEO in kinds)):
+        return kind
+    writers = load_writers().values()
+    formats = [*(IMAGE_SUFFIXES if IMAGE in kinds else ()),
+               *sorted(s for c in writers for s in c.suffixes if VIDEO in kinds or c.kind in kinds)]
+    if VIDEO in kinds or any(c.folder and c.kind in kinds for c in writers):
+        formats.append("a folder name ending in / (PNG frames)")
+    names = " or ".join(k if k in (IMAGE, VIDEO) else f"{k} video" for k in kinds)
+    article = "an" if names[0] in "aeiou" else "a"
+    raise DreamreelError(f"cannot write {output} as {article} {names}: use {', '.join(formats)}")
 
 
 def _same(a: Path, b: Path) -> bool:

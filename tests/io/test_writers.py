@@ -167,3 +167,35 @@ def test_ffmpeg_complaint_becomes_one_line(tmp_path):
     assert "\n" not in message
 
 
+
+
+def test_apng_round_trips_frames_exactly(tmp_path):
+    from PIL import Image
+
+    frames = [ramp(0.1 * i) for i in range(4)]
+    path = write_clip(tmp_path / "ramp.apng", frames, 8)
+    assert os.listdir(tmp_path) == ["ramp.apng"]
+    with Image.open(path) as picture:
+        assert picture.format == "PNG" and picture.n_frames == 4 and picture.info.get("loop") == 0
+        for i, original in enumerate(frames):
+            picture.seek(i)
+            assert picture.info["duration"] == pytest.approx(125.0)  # ms: 8 fps kept exactly
+            expected = (np.clip(original, 0, 1) * 255 + 0.5).astype(np.uint8)
+            assert np.array_equal(np.asarray(picture.convert("RGB")), expected)
+    info = video_info(path)
+    assert (info.n_frames, info.width, info.height) == (4, W, H)
+
+
+def test_every_format_is_a_registered_writer(tmp_path):
+    from dreamreel.io.writers import REGISTRY, Writer, register, writer_class
+
+    assert {"mp4", "gif", "apng", "frames"} <= set(REGISTRY)
+    assert writer_class(tmp_path / "a.MP4").kind == "mp4" and writer_class(str(tmp_path / "x") + "/").kind == "frames"
+    assert writer_class(tmp_path / "a.apng").kind == "apng" and writer_class(tmp_path / "frames").kind == "frames"
+
+    class Again(Writer):
+        kind, suffixes = "again", (".gif",)
+
+    with pytest.raises(ValueError, match="already taken"):
+        register(Again)
+    assert "again" not in REGISTRY

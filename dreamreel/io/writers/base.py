@@ -251,14 +251,16 @@ def load_writers() -> dict[str, type[Writer]]:
 
 
 def writer_class(path: str | os.PathLike) -> type[Writer]:
-    """The writer for `path`: by suffix, or the folder writer for "name/", a name without a suffix or a folder."""
+    """The writer for `path`: the folder writer for "name/" or a name without a suffix, else the one for its
+    suffix, else the folder writer if `path` is an existing folder."""
     writers = load_writers().values()
     text_path = os.fspath(path)
-    if text_path.endswith(("/", os.sep)) or not Path(text_path).suffix or Path(text_path).is_dir():
+    suffix = Path(text_path).suffix.lower()
+    by_suffix = next((c for c in writers if suffix in c.suffixes), None)
+    if text_path.endswith(("/", os.sep)) or not suffix or (by_suffix is None and Path(text_path).is_dir()):
         cls = next((c for c in writers if c.folder), None)
     else:
-        suffix = Path(text_path).suffix.lower()
-        cls = next((c for c in writers if suffix in c.suffixes), None)
+        cls = by_suffix
     if cls is None:
         known = sorted(s for c in writers for s in c.suffixes)
         raise DreamreelError(f"cannot tell the video format of {path}: use {', '.join(known)}, or a folder name "
