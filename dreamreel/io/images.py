@@ -28,6 +28,7 @@ from .staging import atomic_path
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".webp", ".bmp", ".tif", ".tiff")
 MAX_PIXELS = 16384 * 16384
 MAX_PIXELS_ENV = "DREAMREEL_MAX_PIXELS"
+_ORIENTATION = 0x0112  # EXIF tag
 
 
 def max_pixels_default() -> int:
@@ -45,14 +46,22 @@ def max_pixels_default() -> int:
 
 
 def read_image(path: str | os.PathLike, max_side: int | None = None, max_pixels: int | None = None) -> np.ndarray:
-    image = to_float_rgb(decode_image(path, max_side=max_side, max_pixels=max_pixels))
-    if max_side and max(image.shape[:2]) > max_side:
-        image = resize_to_fit(image, max_side)
+    pixels, (width, height) = _decode(path, max_side, max_pixels)
+    image = to_float_rgb(pixels)
+    if max_side:
+        width, height = _fit((width, height), max_side)
+    if image.shape[:2] != (height, width):  # from a reduced decode, or to fit max_side: the exact size
+        image = resize(image, height, width)
     return image
 
 
 def decode_image(path: str | os.PathLike, max_side: int | None = None,
                  max_pixels: int | None = None) -> np.ndarray:
+    return _decode(path, max_side, max_pixels)[0]
+
+
+def _decode(path, max_side: int | None, max_pixels: int | None) -> tuple[np.ndarray, tuple[int, int]]:
+    """(pixels, (width, height) of the full image as shown, i.e. after its EXIF rotation)."""
     from PIL import ImageOps
 
     path = Path(path)
@@ -63,13 +72,14 @@ def decode_image(path: str | os.PathLike, max_side: int | None = None,
     with _open(path) as picture:
         _check_pixels(path, picture.size, max_pixels_default() if max_pixels is None else max_pixels)
         try:
+            full = picture.size[::-1] if picture.getexif().get(_ORIENTATION, 1) in (5, 6, 7, 8) else picture.size
             if max_side:
                 picture.draft(None, _fit(picture.size, max_side))  # JPEG: decode at 1/2, 1/4 or 1/8 size
             picture.load()
             ImageOps.exif_transpose(picture, in_place=True)
             if max_side:
                 picture = _reduce(picture, max_side)
-            return _pixels(picture)
+            return _pixels(picture), full
         except DreamreelError:
             raise
         except Exception as error:  # a truncated or corrupt file: Pillow's many exception types
