@@ -71,6 +71,9 @@ def _allowed_kind(output, kinds: tuple[str, ...]) -> str:
                *sorted(s for c in writers for s in c.suffixes if VIDEO in kinds or c.kind in kinds)]
     if VIDEO in kinds or any(c.folder and c.kind in kinds for c in writers):
         formats.append("a folder name ending in / (PNG frames)")
+    if kind is None:  # a suffix nothing can write
+        what = "format" if IMAGE in kinds else "video format"
+        raise DreamreelError(f"cannot tell the {what} of {output}: use {', '.join(formats)}")
     names = " or ".join(k if k in (IMAGE, VIDEO) else f"{k} video" for k in kinds)
     article = "an" if names[0] in "aeiou" else "a"
     raise DreamreelError(f"cannot write {output} as {article} {names}: use {', '.join(formats)}")

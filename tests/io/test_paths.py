@@ -26,8 +26,10 @@ def test_wrong_kind_for_the_job(tmp_path):
         check_output(tmp_path / "a.png", kinds=("video",))
     with pytest.raises(DreamreelError, match="as a mp4 video: use .mp4$"):
         check_output(tmp_path / "a.gif", kinds=("mp4",))
-    with pytest.raises(DreamreelError, match="cannot write .*a.avi"):
+    with pytest.raises(DreamreelError, match="cannot tell the format of .*a.avi: use .png, .*, .mp4"):
         check_output(tmp_path / "a.avi")
+    with pytest.raises(DreamreelError, match="cannot tell the video format of .*a.avi: use .apng, .gif, .mp4, a folder"):
+        check_output(tmp_path / "a.avi", kinds=("video",))
 
 
 @pytest.mark.parametrize("path", ["/proc/x.png", "/proc/self/x.mp4", "/sys/x.png", "/sys/kernel/x.gif"])
