@@ -140,7 +140,7 @@ def test_writer_errors(tmp_path):
         open_writer(tmp_path / "clip.avi", 10)
     with pytest.raises(DreamreelError, match="does not exist"):
         open_writer(tmp_path / "missing" / "clip.mp4", 10)
-    with pytest.raises(DreamreelError, match="frame rate"):
+    with pytest.raises(DreamreelError, match="fps must be a finite number > 0 and <= 1000; got 0"):
         open_writer(tmp_path / "clip.mp4", 0)
     with pytest.raises(DreamreelError, match="no frames"):
         with open_writer(tmp_path / "clip.mp4", 10):
