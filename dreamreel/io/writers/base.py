@@ -118,7 +118,8 @@ class Writer:
     def check_target(cls, target: Path) -> None:
         """Refuse an existing target this writer cannot replace (called by check_output)."""
         if target.is_dir():
-            raise DreamreelError(f"{target} is a folder: choose a file name for the {cls.kind.upper()} output")
+            raise DreamreelError(f"cannot write {target}: it is a folder; choose a file name for the {cls.kind.upper()} "
+                                 f"output")
 
     # -- hooks
     def start(self, height: int, width: int) -> None:
@@ -257,6 +258,6 @@ def writer_class(path: str | os.PathLike) -> type[Writer]:
         cls = by_suffix
     if cls is None:
         known = sorted(s for c in writers for s in c.suffixes)
-        raise DreamreelError(f"cannot tell the video format of {path}: use {', '.join(known)}, or a folder name "
-                             f"ending in / for PNG frames")
+        raise DreamreelError(f"cannot write {path}: cannot tell the video format from its name; use "
+                             f"{', '.join(known)}, or a folder name ending in / for PNG frames")
     return cls
