@@ -155,11 +155,12 @@ def import_weights(spec, path: str | os.PathLike, home: Path | None = None, log:
 
 
 def check_parameters(flat: FlatParams, expected: dict[str, tuple], what: str) -> list[str]:
-    """The problems (at most three, one line each) of `flat` against the module's {"layer/param": shape}."""
-    problems = [f"{what} lacks {key}" for key in expected if key not in flat]
-    problems += [f"{what}: {key} has shape {tuple(flat[key].shape)}, expected {tuple(shape)}"
-                 for key, shape in expected.items() if key in flat and tuple(flat[key].shape) != tuple(shape)]
-    return problems[:3]
+    """The problems of `flat` against the module's {"layer/param": shape}, each one short line (none: it fits)."""
+    wrong = [f"{what}: {key} has shape {tuple(flat[key].shape)}, expected {tuple(shape)}"
+             for key, shape in expected.items() if key in flat and tuple(flat[key].shape) != tuple(shape)]
+    missing = [key for key in expected if key not in flat]
+    more = f" and {len(missing) - 3} more" if len(missing) > 3 else ""
+    return wrong[:2] + ([f"{what} lacks {', '.join(missing[:3])}{more}"] if missing else [])
 
 
 # --- the cache ------------------------------------------------------------------------------------------------
