@@ -32,14 +32,6 @@ class VGG(nn.Module):
     conv_general_dilated: Any = None  # a faster convolution for this backend, or None for XLA's
     max_pool: Any = None  # a faster 2x2/2 SAME max pool (x -> pooled), or None for flax's reduce_window
 
-    @staticmethod
-    def layer_kind(name: str) -> str:
-        if name.endswith("_pre_relu"):
-            return "pre_relu"
-        if name.endswith("_pool"):
-            return "pool"
-        return "head" if name.startswith("hed_") else "conv"
-
     @nn.compact
     def __call__(self, x: jax.Array, until: str | None = None) -> dict[str, jax.Array]:
         acts: dict[str, jax.Array] = {}
@@ -80,6 +72,14 @@ class VGG(nn.Module):
             sides.append(side)
         fused = nn.Conv(1, (1, 1), name="hed_fuse")(jnp.concatenate(sides, axis=-1))
         acts["hed_edges"] = jax.nn.sigmoid(fused)
+
+    @staticmethod
+    def layer_kind(name: str) -> str:
+        if name.endswith("_pre_relu"):
+            return "pre_relu"
+        if name.endswith("_pool"):
+            return "pool"
+        return "head" if name.startswith("hed_") else "conv"
 
 
 def vgg_layers(blocks: tuple[int, ...], widths: tuple[int, ...] = VGG_WIDTHS,
