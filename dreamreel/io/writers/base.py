@@ -14,6 +14,7 @@ PipeWriter: a Writer streaming raw frames into one ffmpeg process (subclasses gi
 from __future__ import annotations
 
 import contextlib
+from abc import ABC, abstractmethod
 import dataclasses
 import functools
 import importlib
@@ -94,7 +95,7 @@ def frame_uint8(frame: np.ndarray) -> np.ndarray:
     return to_uint8(to_float_rgb(pixels))
 
 
-class Writer:
+class Writer(ABC):
     """Frames in, one output out. Subclasses set `kind`, `suffixes` (or `folder`) and implement start(height,
     width), encode(pixels uint8 (H, W, 3)) and finish() -> the staged result; stop() ends any process early."""
 
@@ -125,11 +126,13 @@ class Writer:
     def start(self, height: int, width: int) -> None:
         pass
 
+    @abstractmethod
     def encode(self, pixels: np.ndarray) -> None:
-        raise NotImplementedError
+        """Take one uint8 (H, W, 3) frame."""
 
+    @abstractmethod
     def finish(self) -> Path:
-        raise NotImplementedError
+        """Complete the staged output; return the staged file or folder to publish."""
 
     def stop(self) -> None:
         pass
@@ -197,11 +200,13 @@ class PipeWriter(Writer):
 
     pipe: FramePipe | None = None
 
+    @abstractmethod
     def output_args(self) -> list[str]:
-        raise NotImplementedError
+        """ffmpeg's output arguments, writing into self.stage."""
 
+    @abstractmethod
     def result(self) -> Path:
-        raise NotImplementedError
+        """The staged file ffmpeg produced."""
 
     def start(self, height: int, width: int) -> None:
         self.pipe = FramePipe(self.output_args(), (height, width), self.settings.fps, self.stage)
