@@ -1,6 +1,6 @@
 """Peak memory of a still dream against the image size (issue 11): one subprocess per size, peak RSS (VmHWM).
 
-    python benchmarks/memory.py --sizes 1024,4096,8192,16384 --octaves 1 --steps 1 --objective block1_conv2
+    python benchmarks/memory.py --sizes 1024,4096,8192,16384 --octaves 1 --steps 1 --objective block1_conv1
     python benchmarks/memory.py --sizes 1024,4096 --octaves 4 --steps 1                 # the default objective
     git archive <commit> | tar -x -C /tmp/before    # then, for the code before a change:
     python benchmarks/memory.py --sizes 1024,4096 --pythonpath /tmp/before --label before
@@ -36,7 +36,7 @@ def status_kb(pid: int | str, field: str) -> int:
     return 0
 
 
-def child(size: int, octaves: int, steps: int, objective: str, tile: int) -> None:
+def child(size: int, octaves: int, steps: int, objective: str, tile: int, progress: bool) -> None:
     import numpy as np
 
     import dreamreel
@@ -47,7 +47,8 @@ def child(size: int, octaves: int, steps: int, objective: str, tile: int) -> Non
     obj = None if objective == "default" else dreamreel.layer(objective)
     before = status_kb("self", "VmRSS")
     start = time.perf_counter()
-    out = dreamreel.dream(image, model=model, objective=obj, octaves=octaves, steps=steps, tile_size=tile)
+    events = dict(progress=lambda event: None) if progress else {}  # as the CLI calls it: a callback per step
+    out = dreamreel.dream(image, model=model, objective=obj, octaves=octaves, steps=steps, tile_size=tile, **events)
     seconds = time.perf_counter() - start
     assert out.shape == image.shape
     print(json.dumps(dict(peak_kb=status_kb("self", "VmHWM"), before_kb=before, seconds=seconds)), flush=True)
@@ -56,7 +57,8 @@ def child(size: int, octaves: int, steps: int, objective: str, tile: int) -> Non
 def measure(size: int, args) -> dict:
     env = dict(os.environ, PYTHONPATH=args.pythonpath or str(ROOT))
     command = [sys.executable, __file__, "--child", str(size), "--octaves", str(args.octaves), "--steps",
-               str(args.steps), "--objective", args.objective, "--tile", str(args.tile)]
+               str(args.steps), "--objective", args.objective, "--tile", str(args.tile)] + \
+        (["--progress"] if args.progress else [])
     process = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     seen_kb, killed = 0, False
     while process.poll() is None:
@@ -76,7 +78,8 @@ def measure(size: int, args) -> dict:
 def row(result: dict, args) -> str:
     gb = lambda kb: f"{kb / 2**20:.2f}"  # noqa: E731
     mpx = result["size"] ** 2 / 1e6
-    head = (f"| {args.label} | {result['size']}x{result['size']} ({mpx:.0f} Mpx) | {args.octaves} | {args.steps} | "
+    label = args.label + (", progress" if args.progress else "")
+    head = (f"| {label} | {result['size']}x{result['size']} ({mpx:.0f} Mpx) | {args.octaves} | {args.steps} | "
             f"{args.objective} |")
     load = f"{os.getloadavg()[0]:.1f}"
     if result.get("killed"):
@@ -93,15 +96,16 @@ def main() -> None:
     parser.add_argument("--steps", type=int, default=1)
     parser.add_argument("--objective", default="default", help='"default" (the model\'s dream layers) or a layer')
     parser.add_argument("--tile", type=int, default=512)
+    parser.add_argument("--progress", action="store_true", help="pass a progress callback, as the CLI does")
     parser.add_argument("--cap-gb", type=float, default=12.0, help="kill a child whose resident set passes this")
     parser.add_argument("--pythonpath", help="where to import dreamreel from (default: this checkout)")
     parser.add_argument("--label", default="after")
     parser.add_argument("--child", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
-        child(args.child, args.octaves, args.steps, args.objective, args.tile)
+        child(args.child, args.octaves, args.steps, args.objective, args.tile, args.progress)
         return
-    print("| code | image | octaves | steps | objective | peak RSS GB | RSS before the dream GB | dream s | load |")
+    print("| code | image | octaves | steps | objective | peak RSS GiB | RSS before the dream GiB | dream s | load |")
     print("|---|---|---|---|---|---|---|---|---|")
     for size in (int(s) for s in args.sizes.split(",")):
         print(row(measure(size, args), args), flush=True)

@@ -9,19 +9,21 @@ dream_steps(model, objective, image, key, first, last, step_size, *, tile_size, 
 DreamSettings                      the settings, with their defaults, checks and help texts
 default_objective(model) -> Objective          the model's dream layers, summed
 tile_shift((H, W), tile_size, jitter) -> int   the largest random shift of a step
+octave_start(image, (h, w), detail) -> (start, base)   an octave's starting image and its base, on the device
 
 A step (steps.Tiled + steps.Ascent): roll the image by a random shift (jitter, and it moves tile seams), take the
 objective's gradient tile by tile, put it back in place, normalise it (mean |g| or Laplacian pyramid), step, clip.
 
-Memory. The full image stays a NumPy array; the device holds the current octave's image, its gradient and one
-tile's activations (plus, between octaves, the resize of the previous octave's detail), so peak memory grows with
-the image only by a few copies of it, not by the network's activations of it (benchmarks/memory.py).
+Memory. The input stays the caller's NumPy array. Besides it, a dream holds at most two full-size float32 arrays
+at a time (the octave's image and its gradient; one more while a progress callback may keep the previous image),
+one tile's activations, and between octaves the previous octave's detail; octave bases and the carried detail are
+resized tile by tile from bands. Peak memory is about 3 (4 with progress) x 12 bytes per pixel plus a constant
+set by the tile size (benchmarks/memory.py, benchmarks/RESULTS.md "Memory").
 """
 
 from __future__ import annotations
 
 import dataclasses
-from functools import partial
 from typing import Callable
 
 import jax

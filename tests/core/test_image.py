@@ -8,7 +8,7 @@ import pytest
 from jax.test_util import check_grads
 
 from dreamreel.core.image import (fit_size, laplacian_merge, laplacian_normalize, laplacian_split, octave_sizes,
-                                  resize, rgb_to_yuv, transfer_luminance, yuv_to_rgb)
+                                  resize, resize_tiles, rgb_to_yuv, transfer_luminance, yuv_to_rgb)
 
 
 @pytest.fixture
@@ -85,3 +85,16 @@ def test_octave_sizes():
     assert octave_sizes(575, 1024, 4, 1.4, 16) == [(210, 373), (293, 522), (411, 731), (575, 1024)]
     assert octave_sizes(40, 40, 6, 2.0, 16) == [(20, 20), (40, 40)]
     assert octave_sizes(10, 10, 3, 2.0, 16) == [(10, 10)]  # the full size is always kept
+
+
+@pytest.mark.parametrize("shape,size,tile", [((100, 130), (71, 93), 32), ((71, 93), (100, 130), 32),
+                                             ((37, 20), (9, 5), 4), ((50, 60), (50, 60), 16)])
+def test_resize_tiles_equals_resize(rng, shape, size, tile):
+    """Tile by tile from bands of a NumPy image: the same resize, up to float rounding of the sampling grid."""
+    image = rng.random((*shape, 3)).astype(np.float32)
+    expected = np.asarray(resize(jnp.asarray(image), size))
+    out = resize_tiles(image, size, tile)
+    assert out.shape == (*size, 3) and out.dtype == jnp.float32
+    np.testing.assert_allclose(np.asarray(out), expected, atol=2e-5)
+    plus_one = resize_tiles(image, size, tile, combine=lambda piece, at: piece + 1.0)
+    np.testing.assert_allclose(np.asarray(plus_one), expected + 1.0, atol=2e-5)
