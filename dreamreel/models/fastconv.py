@@ -57,11 +57,6 @@ def auto_mode(backend: str, native_bf16: bool) -> str:
     return "bf16" if native_bf16 else "fast"
 
 
-def carry_dtype():
-    """The dtype of activations between convolutions on the current path (bfloat16 on the bf16 path)."""
-    return jnp.bfloat16 if conv_mode() == "bf16" else jnp.float32
-
-
 def _nhwc_hwio(dimension_numbers, ndim: int) -> bool:
     if ndim != 4:
         return False
@@ -103,9 +98,6 @@ def _kernel_grad(x, w, padding, precision, ct):
 # Each 2x2 output tile comes from a 4x4 input tile through 16 elementwise products of transformed tiles, which over
 # channels are 16 matrix products (tiles x Cin) @ (Cin x Cout): bf16 operands, float32 accumulation. The transforms
 # only add and subtract (input, output) or halve (kernel), so bf16 rounding is the only extra error.
-_G = np.array([[1, 0, 0], [0.5, 0.5, 0.5], [0.5, -0.5, 0.5], [0, 0, 1]], np.float32)  # kernel transform
-
-
 def _input_transform(z, axis):
     """B^T along `axis` over windows of 4 with stride 2: 2T+2 entries -> 4 arrays of T (strided slices, no gather)."""
     even, odd = lax.slice_in_dim(z, 0, None, 2, axis), lax.slice_in_dim(z, 1, None, 2, axis)
@@ -120,13 +112,23 @@ def _output_transform(m):
     return m[0] + m[1] + m[2], m[1] - m[2] - m[3]
 
 
-def winograd_kernel(w: jax.Array) -> jax.Array:
-    """(3, 3, Cin, Cout) -> (4, 4, Cin, Cout) bfloat16: G w G^T, transformed in float32 and rounded once."""
-    return jnp.einsum("ia,abcd,jb->ijcd", _G, w.astype(jnp.float32), _G).astype(jnp.bfloat16)
+def _kernel_transform(w, axis):
+    """G along `axis` (3 taps -> 4): w0, (w0 + w1 + w2) / 2, (w0 - w1 + w2) / 2, w2."""
+    w0, w1, w2 = (lax.index_in_dim(w, k, axis, keepdims=False) for k in range(3))
+    half = 0.5 * (w0 + w2)
+    return w0, half + 0.5 * w1, half - 0.5 * w1, w2
+
+
+def winograd_kernel(w: jax.Array) -> list[list[jax.Array]]:
+    """(3, 3, Cin, Cout) -> 4 x 4 (Cin, Cout) bfloat16: G w G^T, in float32 and rounded once. Elementwise (as an
+    einsum, XLA made it thin matrix products costing ~15 % of a step), and a nested list (a stacked array would cost
+    a concatenation; the products take one each)."""
+    return [[v.astype(jnp.bfloat16) for v in _kernel_transform(r, 0)]
+            for r in _kernel_transform(w.astype(jnp.float32), 0)]
 
 
 def winograd_conv(x: jax.Array, u: jax.Array, padding) -> jax.Array:
-    """3x3 stride-1 convolution of (N, H, W, Cin) with a winograd_kernel; padding ((lo, hi), (lo, hi)), each 0..2.
+    """3x3 stride-1 convolution of (N, H, W, Cin) with a winograd_kernel u; padding ((lo, hi), (lo, hi)), each 0..2.
 
     Returns float32 (N, Ho, Wo, Cout). Each of the 16 products is its own dot of materialised bf16 operands: XLA:CPU
     runs a dot at bf16 speed only then (a convert fused into the product, or one stacked batched dot whose operand
@@ -138,7 +140,7 @@ def winograd_conv(x: jax.Array, u: jax.Array, padding) -> jax.Array:
     th, tw = -(-ho // 2), -(-wo // 2)  # odd sizes: one extra output row/column, cropped below
     xp = jnp.pad(x, ((0, 0), (top, 2 * th + 2 - h - top), (left, 2 * tw + 2 - w - left), (0, 0)))
     rows = _input_transform(xp, 1)
-    m = [[lax.dot(v.astype(jnp.bfloat16).reshape(-1, cin), u[i, j], preferred_element_type=jnp.float32)
+    m = [[lax.dot(v.astype(jnp.bfloat16).reshape(-1, cin), u[i][j], preferred_element_type=jnp.float32)
           .reshape(n, th, tw, -1) for j, v in enumerate(_input_transform(r, 2))] for i, r in enumerate(rows)]
     by_row = [_output_transform([m[i][j] for i in range(4)]) for j in range(4)]  # [j][p]
     y = jnp.stack([jnp.stack(_output_transform([by_row[j][p] for j in range(4)]), 3) for p in range(2)], 2)
@@ -196,8 +198,8 @@ def conv_general_dilated(lhs, rhs, window_strides, padding, lhs_dilation=None, r
     if plain:
         pads = _normalize_padding(padding, rhs.shape[:2], lhs.shape[1:3])
         if all(0 <= lo <= k - 1 and 0 <= hi <= k - 1 for (lo, hi), k in zip(pads, rhs.shape[:2])):
-            # bf16 path: feature maps (not images) are saved for the backward pass in bf16, as the layers carry them
-            lhs = lhs.astype(jnp.bfloat16 if mode == "bf16" and rhs.shape[2] > 4 else jnp.float32)
+            # bf16 products: the input is rounded once, by the fusion that pads it, and saved for the backward in bf16
+            lhs = lhs.astype(jnp.bfloat16 if uses_bf16(rhs.shape, mode) else jnp.float32)
             return _conv_hwio(lhs, rhs, pads, precision, mode)
     return lax.conv_general_dilated(lhs, rhs, window_strides, padding, lhs_dilation=lhs_dilation,
                                     rhs_dilation=rhs_dilation, dimension_numbers=dimension_numbers,

