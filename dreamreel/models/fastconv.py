@@ -127,10 +127,15 @@ def winograd_kernel(w: jax.Array) -> list[list[jax.Array]]:
             for r in _kernel_transform(w.astype(jnp.float32), 0)]
 
 
-def winograd_conv(x: jax.Array, u: jax.Array, padding) -> jax.Array:
+_FLIP = (3, 1, 2, 0)  # G of the reversed taps is G with rows 0 and 3 swapped: a flipped kernel's tiles, permuted
+
+
+def winograd_conv(x: jax.Array, u, padding, flipped: bool = False) -> jax.Array:
     """3x3 stride-1 convolution of (N, H, W, Cin) with a winograd_kernel u; padding ((lo, hi), (lo, hi)), each 0..2.
 
-    Returns float32 (N, Ho, Wo, Cout). Each of the 16 products is its own dot of materialised bf16 operands: XLA:CPU
+    flipped: convolve with the kernel flipped in space and with in/out swapped (d/dinput), from the same u: its tiles
+    permuted and contracted over their Cout axis, so no kernel is transformed or transposed again.
+    Returns float32 (N, Ho, Wo, C). Each of the 16 products is its own dot of materialised bf16 operands: XLA:CPU
     runs a dot at bf16 speed only then (a convert fused into the product, or one stacked batched dot whose operand
     is a concatenation, measured 2-4x slower).
     """
@@ -139,16 +144,22 @@ def winograd_conv(x: jax.Array, u: jax.Array, padding) -> jax.Array:
     ho, wo = h + top + bottom - 2, w + left + right - 2
     th, tw = -(-ho // 2), -(-wo // 2)  # odd sizes: one extra output row/column, cropped below
     xp = jnp.pad(x, ((0, 0), (top, 2 * th + 2 - h - top), (left, 2 * tw + 2 - w - left), (0, 0)))
-    rows = _input_transform(xp, 1)
-    m = [[lax.dot(v.astype(jnp.bfloat16).reshape(-1, cin), u[i][j], preferred_element_type=jnp.float32)
-          .reshape(n, th, tw, -1) for j, v in enumerate(_input_transform(r, 2))] for i, r in enumerate(rows)]
+
+    def product(v, i, j):
+        kernel, axis = (u[_FLIP[i]][_FLIP[j]], 1) if flipped else (u[i][j], 0)
+        m = lax.dot_general(v.astype(jnp.bfloat16).reshape(-1, cin), kernel, (((1,), (axis,)), ((), ())),
+                            preferred_element_type=jnp.float32)
+        return m.reshape(n, th, tw, -1)
+
+    m = [[product(v, i, j) for j, v in enumerate(_input_transform(r, 2))] for i, r in enumerate(_input_transform(xp, 1))]
     by_row = [_output_transform([m[i][j] for i in range(4)]) for j in range(4)]  # [j][p]
     y = jnp.stack([jnp.stack(_output_transform([by_row[j][p] for j in range(4)]), 3) for p in range(2)], 2)
     return y.reshape(n, 2 * th, 2 * tw, -1)[:, :ho, :wo]
 
 
 def uses_bf16(kernel_shape, mode: str | None = None) -> bool:
-    """Whether a (kh, kw, Cin, Cout) convolution runs as bf16 products on `mode` (default: conv_mode()).
+    """Whether a (kh, kw, Cin, Cout) convolution runs as bf16 products on `mode` (default: conv_mode()); the same
+    answer for its d/dinput (Cout, Cin).
 
     Only 3x3 kernels with at least BF16_MIN_CHANNELS in and out: thinner products (the first layer's 3 channels,
     VGG's 64-channel block) run faster as XLA's float32 convolution (benchmarks/RESULTS.md), and the first layer
@@ -158,26 +169,26 @@ def uses_bf16(kernel_shape, mode: str | None = None) -> bool:
     return (mode or conv_mode()) == "bf16" and (kh, kw) == (3, 3) and min(cin, cout) >= BF16_MIN_CHANNELS
 
 
-def _product(x, w, padding, precision, mode):
-    """The convolution itself: bf16 Winograd products with float32 accumulation, or XLA's float32 convolution."""
-    if uses_bf16(w.shape, mode):
-        return winograd_conv(x.astype(jnp.bfloat16), winograd_kernel(w), padding)
-    return _conv(x.astype(jnp.float32), w, padding, precision)
-
-
 @partial(jax.custom_vjp, nondiff_argnums=(2, 3, 4))
 def _conv_hwio(x, w, padding, precision, mode):
-    return _product(x, w, padding, precision, mode)
+    return _conv_hwio_fwd(x, w, padding, precision, mode)[0]
 
 
 def _conv_hwio_fwd(x, w, padding, precision, mode):
-    return _product(x, w, padding, precision, mode), (x, w)
+    if uses_bf16(w.shape, mode):
+        u = winograd_kernel(w)
+        return winograd_conv(x, u, padding), (x, w, u)
+    return _conv(x, w, padding, precision), (x, w, None)
 
 
 def _conv_hwio_bwd(padding, precision, mode, residuals, ct):
-    x, w = residuals
-    # d/dinput is again a convolution, with the flipped, swapped kernel; it picks its own path by its own shape
-    dx = _product(ct, _flip_swap(w), _back_padding(padding, *w.shape[:2]), precision, mode)
+    x, w, u = residuals
+    # d/dinput is again a convolution, with the flipped, swapped kernel
+    back = _back_padding(padding, *w.shape[:2])
+    if u is not None:
+        dx = winograd_conv(ct, u, back, flipped=True)
+    else:
+        dx = _conv(ct.astype(x.dtype), _flip_swap(w), back, precision)
     return dx.astype(x.dtype), _kernel_grad(x, w, padding, precision, ct)
 
 
