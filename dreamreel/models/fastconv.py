@@ -3,6 +3,10 @@
     conv_general_dilated(lhs, rhs, ...)   drop-in for lax.conv_general_dilated (what flax's nn.Conv calls)
     max_pool_2x2(x)                       2x2/2 max pool, padding SAME (odd sizes keep their last row/column)
     conv_mode() -> "xla" | "fast" | "bf16"
+    auto_mode(backend, native_bf16) -> mode   what "auto" picks
+    uses_bf16(kernel_shape) -> bool           whether a (3, 3, Cin, Cout) convolution runs as bf16 products
+    winograd_kernel(w) -> 4 x 4 (Cin, Cout)   bf16 tiles of G w G^T
+    winograd_conv(x, u, padding) -> (N, Ho, Wo, Cout) float32, from bf16 products
 
 Why (measured in benchmarks/RESULTS.md, "Speed (issue 7)"): JAX 0.10's CPU backend hands convolutions to
 YNNPACK, which on this AVX2 machine is as fast as PyTorch's oneDNN convolution or faster, but only when the kernel
@@ -15,11 +19,12 @@ on YNNPACK. Likewise flax's
 max_pool is a reduce_window whose gradient is XLA:CPU's slow select-and-scatter; `max_pool_2x2` is the maximum of
 four strided slices, whose gradient is an elementwise select that fuses.
 
-The mode comes from $DREAMREEL_CONV: "auto" (default: "fast" on the CPU, "xla" elsewhere: a GPU keeps XLA's own
-convolution and pooling), "xla" (lax.conv_general_dilated and flax's max_pool, float32: the reference path),
-"fast" (float32, same arithmetic as "xla"), or "bf16" (like fast, with bfloat16 inputs and float32 accumulation,
-the first layer kept in float32: for CPUs with native bfloat16 such as AMX; on AVX2 it is within a few % of
-"fast"). The mode is read when a model is traced.
+The mode comes from $DREAMREEL_CONV: "auto" (default: "bf16" on a CPU whose flags have avx512_bf16 or amx_bf16,
+"fast" on other CPUs, "xla" elsewhere: a GPU keeps XLA's own convolution and pooling), "xla"
+(lax.conv_general_dilated and flax's max_pool, float32: the reference path), "fast" (float32, same arithmetic as
+"xla"), or "bf16" (like fast, but convolutions at least BF16_MIN_CHANNELS wide in and out run as Winograd bf16
+matrix products with float32 accumulation, forward and d/dinput; "Speed: bfloat16" in benchmarks/RESULTS.md).
+The mode is read when a model is traced.
 """
 
 from __future__ import annotations
