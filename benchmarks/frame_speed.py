@@ -2,6 +2,7 @@
 
     python benchmarks/frame_speed.py                         # the infinite_zoom preset at 512x512 and 1280x720
     python benchmarks/frame_speed.py --sizes 256x256 --frames 5 --set steps=3
+    DREAMREEL_CONV=fast python benchmarks/frame_speed.py       # the float32 path, to compare with auto (bf16 or fast)
 
 For each size the preset is rendered without the octave dream of frame 0 (first_steps=0: it is paid once per video,
 not per frame); frame 1 pays the compile and is a warm-up, then the median of --frames frames is reported, with the
@@ -16,6 +17,9 @@ import platform
 import statistics
 import sys
 import time
+
+
+FLAGS = frozenset({"avx2", "avx512f", "avx512_bf16", "amx_bf16", "amx_tile"})
 
 
 def measure(preset_name: str, size: tuple[int, int], frames: int, extra: list[str], model):
@@ -47,6 +51,8 @@ def main(argv=None) -> int:
 
     from dreamreel.home import enable_compilation_cache
     from dreamreel.models import load_model
+    from dreamreel.models.cpu import cpu_flags
+    from dreamreel.models.fastconv import conv_mode
 
     enable_compilation_cache()
     model = load_model("vgg16")
@@ -62,7 +68,8 @@ def main(argv=None) -> int:
     load_after = os.getloadavg()
     print(f"Preset `{args.preset}` ({preset.objective.layers or preset.objective.sweep}, "
           f"{preset.render.interpolation} warp), vgg16, jax {jax.__version__} on {platform.machine()} "
-          f"({os.cpu_count()} cores); load average {load_before[0]:.1f} at the start, {load_after[0]:.1f} at the end.")
+          f"({os.cpu_count()} cores, flags: {' '.join(sorted(cpu_flags() & FLAGS)) or 'none of ' + ' '.join(FLAGS)}), "
+          f"convolutions: {conv_mode()}; load average {load_before[0]:.1f} at the start, {load_after[0]:.1f} at the end.")
     print()
     print("| frame size | steps/frame | s/frame (median) | min | max | frames timed | first frame incl. compile (s) |")
     print("| --- | --- | --- | --- | --- | --- | --- |")

@@ -2,6 +2,11 @@
 and the same loss: dreamreel (JAX, dreamreel.style.style_steps) vs a plain PyTorch CPU loop written here.
 
     python benchmarks/style_step.py --size 512 --iterations 10 --runs 3     # needs `pip install torch==2.13.0`
+    python benchmarks/style_step.py --contenders dreamreel-bf16,dreamreel-fast,torch,torch-bf16
+
+Contenders: dreamreel (DREAMREEL_CONV as set, by default auto: bf16 on a CPU with native bf16), dreamreel-xla,
+dreamreel-fast, dreamreel-bf16 (that DREAMREEL_CONV), torch (float32), torch-bf16 (bfloat16 autocast around the
+network; losses in float32).
 
 Both contenders start from the same content image (scikit-image's astronaut) with the same style image
 (../shared/data/style/starry_night.jpg, or a synthetic painting when it is absent), the same layers
@@ -83,7 +88,7 @@ def run_dreamreel(size: int, iterations: int, weights: dict) -> dict:
             "content": losses["content"], "style": losses["style"]}
 
 
-def run_torch(size: int, iterations: int, weights: dict) -> dict:
+def run_torch(size: int, iterations: int, weights: dict, bf16: bool = False) -> dict:
     import numpy as np
     import torch
     import torch.nn.functional as F
@@ -134,7 +139,8 @@ def run_torch(size: int, iterations: int, weights: dict) -> dict:
     targets = time.perf_counter() - start
 
     def terms(x):
-        acts = features(x)
+        with torch.autocast("cpu", dtype=torch.bfloat16, enabled=bf16):
+            acts = {name: a.float() for name, a in features(x).items()}
         c = relative(acts[CONTENT_LAYER], content_target)
         s = sum(relative(gram(acts[name]), gram_targets[name]) for name in STYLE_LAYERS) / len(STYLE_LAYERS)
         tv = (x[:, :, 1:] - x[:, :, :-1]).pow(2).mean() + (x[:, :, :, 1:] - x[:, :, :, :-1]).pow(2).mean()
@@ -164,16 +170,26 @@ def run_torch(size: int, iterations: int, weights: dict) -> dict:
             "content": float(c), "style": float(s)}
 
 
+MODES = {"dreamreel-xla": "xla", "dreamreel-fast": "fast", "dreamreel-bf16": "bf16"}
+
+
 def child(args) -> None:
     weights = json.loads(args.weights)
-    runner = run_dreamreel if args.child == "dreamreel" else run_torch
-    print("RESULT " + json.dumps(runner(args.size, args.iterations, weights)))
+    if args.child.startswith("dreamreel"):
+        from dreamreel.models.fastconv import conv_mode
+
+        result = {**run_dreamreel(args.size, args.iterations, weights), "mode": conv_mode()}
+    else:
+        result = run_torch(args.size, args.iterations, weights, bf16=args.child == "torch-bf16")
+    result["load"] = os.getloadavg()[0]
+    print("RESULT " + json.dumps(result))
 
 
 def measure(name: str, args, weights: dict) -> dict | None:
     command = [sys.executable, __file__, "--child", name, "--size", str(args.size), "--iterations",
                str(args.iterations), "--weights", json.dumps(weights)]
-    result = subprocess.run(command, capture_output=True, text=True)
+    env = {**os.environ, **({"DREAMREEL_CONV": MODES[name]} if name in MODES else {})}
+    result = subprocess.run(command, capture_output=True, text=True, env=env)
     for line in result.stdout.splitlines():
         if line.startswith("RESULT "):
             return json.loads(line[7:])
@@ -206,7 +222,11 @@ def main() -> None:
     weights = {"content": defaults["content_weight"], "style": defaults["style_weight"],
                "tv": defaults["tv_weight"], "lr": defaults["learning_rate"]}
     names = args.contenders.split(",")
-    print(f"CPU: {platform.processor() or platform.machine()}, {os.cpu_count()} cores; load average before: {load()}")
+    from dreamreel.models.cpu import cpu_flags
+
+    wanted = ("avx2", "avx512f", "avx512_bf16", "amx_bf16", "amx_tile")
+    print(f"CPU: {platform.processor() or platform.machine()}, {os.cpu_count()} cores, flags: "
+          f"{' '.join(f for f in wanted if f in cpu_flags()) or 'unknown'}; load average before: {load()}")
     print(f"Gatys iteration at {args.size}x{args.size} (VGG16 to block5_conv1, forward + backward + Adam), "
           f"weights {weights}; {args.iterations} timed iterations x {args.runs} runs per contender\n")
     results: dict[str, list[dict]] = {name: [] for name in names}
@@ -216,22 +236,31 @@ def main() -> None:
             if r:
                 results[name].append(r)
     print(f"load average after: {load()}\n")
-    print("| contender | median s/iteration | min | max | vs torch | first call s | targets s | "
-          f"loss after {args.iterations + 1} it (content / style) |")
-    print("|---|---|---|---|---|---|---|---|")
+    print("| contender | median s/iteration | min | max | vs torch | vs torch-bf16 | first call s | targets s | "
+          f"loss after {args.iterations + 1} it (content / style) | load (1 min) |")
+    print("|---|---|---|---|---|---|---|---|---|---|")
     medians = {n: statistics.median(statistics.median(r["times"]) for r in rs) for n, rs in results.items() if rs}
     for name, rs in results.items():
         if not rs:
             continue
         every = [t for r in rs for t in r["times"]]
-        ratio = f"{medians[name] / medians['torch']:.2f}" if "torch" in medians else "-"
+        ratio, ratio_bf16 = (f"{medians[name] / medians[ref]:.2f}" if ref in medians else "-"
+                             for ref in ("torch", "torch-bf16"))
         loss = statistics.median(r["loss"] for r in rs)
         content = statistics.median(r["content"] for r in rs)
         style = statistics.median(r["style"] for r in rs)
         first = statistics.median(r["first_call"] for r in rs)
         targets = statistics.median(r["targets"] for r in rs)
-        print(f"| {name} | {medians[name]:.2f} | {min(every):.2f} | {max(every):.2f} | {ratio} | {first:.1f} | "
-              f"{targets:.1f} | {loss:.4f} ({content:.4f} / {style:.4f}) |")
+        label = name + (f" ({rs[0]['mode']})" if name == "dreamreel" else "")
+        loads = [r["load"] for r in rs]
+        print(f"| {label} | {medians[name]:.2f} | {min(every):.2f} | {max(every):.2f} | {ratio} | {ratio_bf16} | "
+              f"{first:.1f} | {targets:.1f} | {loss:.4f} ({content:.4f} / {style:.4f}) | "
+              f"{min(loads):.1f}-{max(loads):.1f} |")
+    losses = {n: statistics.median(r["loss"] for r in rs) for n, rs in results.items() if rs}
+    reference = next((n for n in ("dreamreel-fast", "dreamreel-xla", "torch") if n in losses), None)
+    if reference:
+        print(f"\nLoss after the same iterations, relative to {reference}: " + ", ".join(
+            f"{n} {100 * (v / losses[reference] - 1):+.2f} %" for n, v in losses.items() if n != reference))
 
 
 if __name__ == "__main__":

@@ -13,7 +13,7 @@ import pytest
 from jax import lax
 
 from dreamreel.errors import DreamreelError
-from dreamreel.models import fastconv
+from dreamreel.models import cpu, fastconv
 from dreamreel.models.registry import Model, activations
 from dreamreel.models.vgg import VGG
 
@@ -93,18 +93,6 @@ def test_unsupported_convolutions_fall_back_to_lax(rng):
     np.testing.assert_allclose(nchw.transpose(0, 2, 3, 1), reference_conv(x, kernel), rtol=1e-5, atol=1e-5)
 
 
-def test_bf16_mode_is_close(monkeypatch, rng):
-    monkeypatch.setenv("DREAMREEL_CONV", "bf16")
-    x = jnp.asarray(rng.standard_normal((1, 12, 12, 8)), jnp.float32)
-    kernel = jnp.asarray(rng.standard_normal((3, 3, 8, 8)) * 0.3, jnp.float32)
-    y = fast_conv(x, kernel)
-    assert y.dtype == jnp.float32
-    assert cosine(y, reference_conv(x, kernel)) > 0.999
-    dx = jax.grad(lambda x: jnp.sum(fast_conv(x, kernel) ** 2))(x)
-    assert dx.dtype == jnp.float32
-    assert cosine(dx, jax.grad(lambda x: jnp.sum(reference_conv(x, kernel) ** 2))(x)) > 0.99
-
-
 @pytest.mark.parametrize("size", [(8, 8), (7, 9), (5, 4)])
 def test_max_pool_equals_flax(size, rng):
     x = jnp.asarray(rng.standard_normal((2, *size, 3)), jnp.float32)
@@ -117,9 +105,9 @@ def test_max_pool_equals_flax(size, rng):
 
 def test_conv_mode(monkeypatch):
     monkeypatch.setenv("DREAMREEL_CONV", "auto")
-    assert fastconv.conv_mode() == ("fast" if jax.default_backend() == "cpu" else "xla")
+    assert fastconv.conv_mode() == fastconv.auto_mode(jax.default_backend(), cpu.native_bf16())
     monkeypatch.delenv("DREAMREEL_CONV")
-    assert fastconv.conv_mode() in ("fast", "xla")
+    assert fastconv.conv_mode() in ("fast", "bf16", "xla")
     monkeypatch.setenv("DREAMREEL_CONV", "XLA")
     assert fastconv.conv_mode() == "xla"
     monkeypatch.setenv("DREAMREEL_CONV", "winograd")
