@@ -10,6 +10,7 @@ launch(host="127.0.0.1", port=7860, **build_options) -> (Studio, url)   serves u
 from __future__ import annotations
 
 import os
+import socket
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Sequence
@@ -107,6 +108,13 @@ def build(*, load_model: Callable[[str], Any] | None = None, home: str | os.Path
     return blocks, studio
 
 
+def check_address(host: str, port: int) -> None:
+    """An OSError now, before the page is built, when the address is taken or not this machine's."""
+    with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        probe.bind((host, port))
+
+
 def launch(host: str = "127.0.0.1", port: int = 7860, *, block: bool = True, warn=print, **options):
     """Start the page; a host other than loopback is announced with a warning (anyone on that network may use it)."""
     import gradio as gr
@@ -114,6 +122,7 @@ def launch(host: str = "127.0.0.1", port: int = 7860, *, block: bool = True, war
     if host not in LOOPBACK:
         warn(f"warning: the studio listens on {host}: anyone who can reach this machine on port {port} can run "
              f"jobs and see the gallery. Use --host 127.0.0.1 to keep it to this computer.")
+    check_address(host, port)
     blocks, studio = build(**options)
     _, url, _ = blocks.launch(
         server_name=host, server_port=port, prevent_thread_lock=True, quiet=True, ssr_mode=False,
