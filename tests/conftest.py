@@ -28,6 +28,8 @@ def tiny_spec(hed_head: bool = False) -> ModelSpec:
         preprocess=caffe_bgr((104.0, 117.0, 123.0)),
         weights=None,
         dream_layers=("block3_conv2",),
+        style_layers=("block1_conv1", "block2_conv1", "block3_conv1"),
+        content_layer="block3_conv2",
     )
 
 

@@ -1,0 +1,79 @@
+"""`dreamreel dream`: parse the flags into a DreamJob and run it."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from ..core.dream import DreamSettings
+from ..jobs import DreamJob, run
+from ..models import DEFAULT_MODEL
+from ..recipe import Recipe
+from .flags import add_settings, positive_int, settings_from
+from .progress import progress_bar
+
+EXAMPLES = """\
+examples:
+  dreamreel dream photo.jpg -o dream.jpg
+  dreamreel dream photo.jpg -o dots.png --layer block4_conv3 --octaves 5 --steps 12
+  dreamreel dream photo.jpg -o worms.png --objective "block5_conv1 + 0.5*block4_conv3:12,40"
+  dreamreel dream big.jpg -o big-dream.jpg --tile 384          # any size, memory bounded by the tile
+  dreamreel dream photo.jpg -o out.png --model vgg16_imagenet  # classic ImageNet weights (fetch them first)
+  dreamreel dream photo.jpg -o g.png --guide flowers.jpg --guide-loss l2          # towards the guide's features
+  dreamreel dream photo.jpg -o g.png --guide flowers.jpg --guide-weight -1        # away from them
+  dreamreel dream photo.jpg -o g.png --guide flowers.jpg --pixel-loss l1 --pixel-weight -0.5
+  dreamreel dream photo.jpg -o g.png --guide flowers.jpg --guide-loss match       # the notebook's best match
+  dreamreel dream photo.jpg -o g.png --guide-channels starry_night.jpg            # favour the guide's channels
+  dreamreel dream photo.jpg -o s.png --style starry_night.jpg --style-weight 200  # in a painting's statistics
+  dreamreel dream photo.jpg -o b.png --channels-from a.jpg b.jpg --select least   # away from a batch's channels
+  dreamreel dream photo.jpg -o j.png --model inception_v1 --class jellyfish --timelapse j.gif
+"""
+
+RECIPE_SKIP = ("sweep", "position", "dream_weight")
+
+
+def add(commands) -> None:
+    p = commands.add_parser(
+        "dream", help="dream a photo (octave DeepDream)", epilog=EXAMPLES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        description="Gradient ascent on the photo to amplify what the chosen layers see, octave by octave.")
+    p.add_argument("input", help="the photo to dream (PNG, JPEG, WebP, ...)")
+    p.add_argument("-o", "--output", required=True, help="where to write the dream (.png, .jpg, .webp)")
+    p.add_argument("--model", default=DEFAULT_MODEL, help=f"network (default {DEFAULT_MODEL}; see `dreamreel models`)")
+    p.add_argument("--layer", action="append", metavar="NAME",
+                   help="layer to amplify; repeat to sum several (default: the model's dream layers)")
+    add_settings(p.add_argument_group("how the dream runs"), DreamSettings, flags={"tile_size": "tile"})
+    p.add_argument("--max-side", type=positive_int, metavar="PX", help="shrink the input so its longer side is at most PX")
+    add_settings(p.add_argument_group("what to dream: objectives, guides, styles, classes"), Recipe,
+                 skip=RECIPE_SKIP)
+    p.add_argument("--guide-channels", metavar="IMAGE",
+                   help="weight the dream layers' channels by this image's activations (= --guide IMAGE "
+                        "--guide-loss channels)")
+    p.add_argument("--timelapse", metavar="GIF_OR_MP4", help="also write every step as an animation")
+    p.set_defaults(run=main)
+
+
+def job_from(args) -> DreamJob:
+    from ..errors import DreamreelError
+
+    layers = args.layer or []
+    if args.layers and layers:
+        raise DreamreelError("give either --objective or --layer, not both")
+    if args.guide_channels:
+        if args.guide:
+            raise DreamreelError("give --guide or --guide-channels, not both")
+        args.guide, args.guide_mode = args.guide_channels, "channels"
+    recipe = settings_from(args, Recipe, layers=" + ".join(layers) or None)
+    return DreamJob(args.input, args.output, model=args.model, recipe=recipe,
+                    settings=settings_from(args, DreamSettings), max_side=args.max_side, timelapse=args.timelapse)
+
+
+def main(args) -> int:
+    job = job_from(args)
+    with progress_bar(f"dreaming {Path(job.input).name}") as bar:
+        output = run(job, progress=bar)
+    if job.timelapse:
+        print(f"wrote {job.timelapse}", file=sys.stderr)
+    print(f"wrote {output}", file=sys.stderr)
+    return 0

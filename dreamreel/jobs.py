@@ -1,0 +1,430 @@
+"""Jobs: what a user asks dreamreel to do, as data, and the one way to run it (the CLI, the studio and a cluster
+all call this module and nothing below it).
+
+DreamJob, StyleJob, VisualizeJob, AtlasJob, RenderJob, ClipJob     frozen dataclasses: inputs, output, settings
+run(job, *, progress=None, cancel=None, load_model=None) -> Path   read -> resolve -> run -> write
+command_line(job) -> str                                           the equivalent `dreamreel ...` command
+CancelToken().cancel(); Cancelled                                  stop a running job within one step
+
+Every job checks all of its inputs and its output before any work (an unreadable input, an output that cannot be
+written or that is one of the inputs fails in a second, not after an hour), writes its output atomically, and
+reports progress as core.steps.Progress events. `load_model(name) -> Model` lets a caller keep models loaded
+between jobs (the studio, cluster workers) or use a small model (tests).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import shlex
+import threading
+from contextlib import ExitStack
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+
+from .core.dream import DreamSettings, dream
+from .core.fields import default_of
+from .core.objectives import class_logit, parse_objective
+from .core.steps import Progress
+from .core.stylize import StyleSettings, stylize
+from .core.visualize import VisualizeSettings, atlas, visualize
+from .errors import DreamreelError
+from .io import check_output, open_writer, read_image, read_video, resize, write_image
+from .io.paths import IMAGE, VIDEO
+from .models import DEFAULT_MODEL, get_spec
+from .pipelines.checkpoint import fingerprint
+from .pipelines.clip import ClipSource
+from .pipelines.feedback import Animation
+from .pipelines.stream import stream
+from .recipe import Recipe, check_layers, resolve
+from .settings import check_preset_layers, load_clip_preset, load_preset
+
+ProgressCallback = Callable[[Progress], None]
+
+
+class Cancelled(DreamreelError):
+    """The job was cancelled; nothing half-written is left (a video keeps its checkpoint to resume)."""
+
+
+class CancelToken:
+    """Thread-safe: another thread (a Cancel button, a signal handler) calls cancel(); the job stops within one
+    step, at its next progress report."""
+
+    def __init__(self):
+        self._event = threading.Event()
+
+    def cancel(self) -> None:
+        self._event.set()
+
+    @property
+    def cancelled(self) -> bool:
+        return self._event.is_set()
+
+    def check(self) -> None:
+        if self._event.is_set():
+            raise Cancelled("cancelled")
+
+
+# --- the jobs --------------------------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class DreamJob:
+    """Dream a photo: `dreamreel dream INPUT -o OUTPUT`."""
+
+    input: str
+    output: str
+    model: str = DEFAULT_MODEL
+    recipe: Recipe = Recipe()
+    settings: DreamSettings = DreamSettings()
+    max_side: int | None = None
+    timelapse: str | None = None
+
+    command = "dream"
+
+
+@dataclass(frozen=True)
+class StyleJob:
+    """Paint a photo in the style of paintings: `dreamreel style CONTENT STYLE... -o OUTPUT`. content None:
+    texture synthesis from the styles; no styles: content reconstruction."""
+
+    content: str | None
+    styles: tuple[str, ...]
+    output: str
+    model: str = DEFAULT_MODEL
+    style_blend: tuple[float, ...] | None = None
+    settings: StyleSettings = StyleSettings()
+
+    command = "style"
+
+
+@dataclass(frozen=True)
+class VisualizeJob:
+    """What a layer, channel or class sees, from noise: `dreamreel visualize -o OUTPUT`."""
+
+    output: str
+    objective: str = ""
+    class_label: str = ""
+    model: str = DEFAULT_MODEL
+    settings: VisualizeSettings = VisualizeSettings()
+
+    command = "visualize"
+
+
+@dataclass(frozen=True)
+class AtlasJob:
+    """A contact sheet of channel visualisations: `dreamreel atlas -o OUTPUT`."""
+
+    output: str
+    layer: str | None = None
+    channels: str = "0-15"
+    per_layer: bool = False
+    channel: int = 7
+    model: str = DEFAULT_MODEL
+    settings: VisualizeSettings = VisualizeSettings()
+
+    command = "atlas"
+
+
+@dataclass(frozen=True)
+class RenderJob:
+    """A feedback animation from a preset: `dreamreel render PRESET -o OUTPUT`."""
+
+    preset: str
+    output: str | None = None
+    overrides: tuple[str, ...] = ()
+    preview: str | None = None
+    preview_every: int = 1
+    resume: bool = True
+    keep_frames: bool = False
+
+    command = "render"
+
+
+@dataclass(frozen=True)
+class ClipJob:
+    """Dream or paint over a clip: `dreamreel video INPUT -o OUTPUT`. The look is a clip preset plus overrides
+    (KEY=VALUE as in `--set`, e.g. "mode=\\"style\\"", "objective.layers=\\"block5_conv1\\"")."""
+
+    input: str
+    output: str
+    preset: str | None = None
+    overrides: tuple[str, ...] = ()
+    start: float | None = None
+    end: float | None = None
+    keep_audio: bool = True
+    resume: bool = True
+
+    command = "video"
+
+
+Job = DreamJob | StyleJob | VisualizeJob | AtlasJob | RenderJob | ClipJob
+
+
+# --- running -----------------------------------------------------------------------------------------------------------
+
+@dataclass
+class _Context:
+    progress: ProgressCallback | None
+    cancel: CancelToken | None
+    load_model: Callable
+
+    def report(self, event: Progress) -> None:
+        if self.cancel is not None:
+            self.cancel.check()
+        if self.progress is not None:
+            self.progress(event)
+
+    def model(self, name: str):
+        if self.cancel is not None:
+            self.cancel.check()
+        return self.load_model(name)
+
+
+def _default_loader(name: str):
+    from .home import enable_compilation_cache
+    from .models import load_model
+
+    enable_compilation_cache()
+    return load_model(name)
+
+
+def run(job: Job, *, progress: ProgressCallback | None = None, cancel: CancelToken | None = None,
+        load_model: Callable | None = None) -> Path:
+    """Run a job; returns the written output. Raises DreamreelError (Cancelled when cancelled)."""
+    ctx = _Context(progress, cancel, load_model or _default_loader)
+    runner = _RUNNERS.get(type(job))
+    if runner is None:
+        raise DreamreelError(f"not a dreamreel job: {job!r}")
+    return runner(job, ctx)
+
+
+def _run_dream(job: DreamJob, ctx: _Context) -> Path:
+    inputs = [job.input, *job.recipe.files()]
+    output = check_output(job.output, *inputs, kinds=(IMAGE,))
+    timelapse = check_output(job.timelapse, *inputs, output, kinds=(VIDEO,)) if job.timelapse else None
+    for path in inputs[1:]:
+        read_image(path, max_side=16)  # a broken guide fails now, not after the model loads
+    image = read_image(job.input, max_side=job.max_side)
+    check_layers(job.recipe, get_spec(job.model))
+    model = ctx.model(job.model)
+    objective = resolve(job.recipe, model, size=image.shape[:2]).at(0)
+    with ExitStack() as stack:
+        frames = stack.enter_context(open_writer(timelapse, 12)) if timelapse else None
+
+        def on_progress(event: Progress) -> None:
+            ctx.report(event)
+            if frames is not None:
+                frames.write(resize(np.asarray(event.image), *image.shape[:2]))
+
+        result = dream(image, model=model, objective=objective, settings=job.settings, progress=on_progress)
+    return write_image(output, result)
+
+
+def _run_style(job: StyleJob, ctx: _Context) -> Path:
+    inputs = [p for p in (job.content, *job.styles) if p]
+    output = check_output(job.output, *inputs, kinds=(IMAGE,))
+    content = read_image(job.content) if job.content else None
+    styles = [read_image(path) for path in job.styles]
+    model = ctx.model(job.model)
+    result = stylize(content, styles, model=model, style_blend=job.style_blend, settings=job.settings,
+                     progress=ctx.report)
+    return write_image(output, result, quality=90)
+
+
+def _visualize_objective(job: VisualizeJob, spec):
+    if bool(job.objective) == bool(job.class_label):
+        raise DreamreelError("give one of --objective SPEC or --class LABEL")
+    if job.class_label and spec.class_layer is None:
+        raise DreamreelError(f"model {spec.name!r} has no classifier head; try --model inception_v1")
+    objective = parse_objective(job.objective) if job.objective else class_logit(job.class_label, spec.class_layer)
+    return objective.bind(spec)
+
+
+def _run_visualize(job: VisualizeJob, ctx: _Context) -> Path:
+    output = check_output(job.output, kinds=(IMAGE,))
+    objective = _visualize_objective(job, get_spec(job.model))
+    model = ctx.model(job.model)
+    image = visualize(model, objective, settings=job.settings, progress=ctx.report)
+    return write_image(output, image[0])
+
+
+def parse_channels(text: str) -> list[int]:
+    """"0-15" or "3,9,27" -> channel indices."""
+    try:
+        channels = []
+        for part in text.split(","):
+            if "-" in part:
+                lo, hi = part.split("-")
+                channels += range(int(lo), int(hi) + 1)
+            elif part.strip():
+                channels.append(int(part))
+    except ValueError:
+        raise DreamreelError(f"channels takes a range or list like 0-15 or 3,9,27; got {text!r}") from None
+    if not channels:
+        raise DreamreelError(f"no channels in {text!r}")
+    return channels
+
+
+def atlas_cells(job: AtlasJob) -> list[tuple[str, int]]:
+    """(layer, channel) of each cell of the sheet."""
+    spec = get_spec(job.model)
+    if job.per_layer:
+        convs = [layer.name for layer in spec.layers if layer.kind == "pre_relu"]
+        return [(name, job.channel % spec.layer(name).channels) for name in convs]
+    if not job.layer:
+        raise DreamreelError("give --layer NAME (with --channels) or --per-layer")
+    width = spec.layer(job.layer).channels
+    cells = [(job.layer, c) for c in parse_channels(job.channels)]
+    bad = [c for _, c in cells if not 0 <= c < width]
+    if bad:
+        raise DreamreelError(f"{job.layer} has channels 0..{width - 1}; got {bad[0]}")
+    return cells
+
+
+def _run_atlas(job: AtlasJob, ctx: _Context) -> Path:
+    output = check_output(job.output, kinds=(IMAGE,))
+    cells = atlas_cells(job)
+    model = ctx.model(job.model)
+    sheet = atlas(model, cells, settings=job.settings, progress=ctx.report)
+    return write_image(output, sheet)
+
+
+def _preview_writer(job: RenderJob, ctx: _Context) -> ProgressCallback:
+    def on_progress(event: Progress) -> None:
+        ctx.report(event)
+        if job.preview and event.image is not None and event.done % job.preview_every == 0:
+            write_image(job.preview, event.image)
+
+    return on_progress
+
+
+def _run_render(job: RenderJob, ctx: _Context) -> Path:
+    preset = load_preset(job.preset, job.overrides)
+    r = preset.render
+    output = check_output(job.output or f"{preset.name}.mp4", *preset.files(), kinds=(VIDEO,))
+    if job.preview:
+        check_output(job.preview, *preset.files(), output, kinds=(IMAGE,))
+    if job.preview_every < 1:
+        raise DreamreelError(f"preview_every must be 1 or more, got {job.preview_every}")
+    check_preset_layers(preset, get_spec(r.model))
+    source = read_image(r.source) if r.source != "noise" else None
+    model = ctx.model(r.model)
+    animation = Animation.build(preset, model, source)
+    from . import __version__
+
+    settings = preset.as_dict()
+    key = fingerprint({"preset": settings, "model": model.spec.name}, preset.files(), [animation.source])
+    sidecar = {"dreamreel": __version__, "preset": preset.name, "preset_file": str(preset.path or ""),
+               "overrides": list(preset.overrides), "model": model.spec.name,
+               "objective": animation.schedule.describe(), "settings": settings, "size": [r.width, r.height]}
+    comment = f"dreamreel {__version__} preset {preset.name}"
+    return stream(animation, output, key=key, fps=r.fps, quality=r.quality, comment=comment, sidecar=sidecar,
+                  resume=job.resume, keep_checkpoint=job.keep_frames, progress=_preview_writer(job, ctx))
+
+
+def _run_clip(job: ClipJob, ctx: _Context) -> Path:
+    look = load_clip_preset(job.preset, job.overrides)
+    s = look.clip
+    output = check_output(job.output, job.input, *look.files(), kinds=(VIDEO,))
+    frames, info = read_video(job.input, start=job.start, end=job.end, max_side=s.max_side)  # fails now if broken
+    frames.close()
+    styles = [read_image(path) for path in s.style]
+    spec = get_spec(s.model)
+    check_preset_layers(look, spec)
+    model = ctx.model(s.model)
+    objective = resolve(look.recipe, model, size=(info.height, info.width)).at(0) if s.mode == "dream" else None
+
+    def raw_frames(first: int):
+        frames, _ = read_video(job.input, start=job.start, end=job.end, max_side=s.max_side)
+        for index, frame in enumerate(frames):
+            if index >= first:
+                yield frame
+
+    source = ClipSource(raw_frames, info.n_frames, model, s, objective, styles)
+    stat = os.stat(job.input)
+    key = fingerprint({"look": look.as_dict(), "start": job.start, "end": job.end, "model": spec.name,
+                       "input": [str(Path(job.input).resolve()), stat.st_size, stat.st_mtime_ns]},
+                      look.files())
+    audio = {}
+    if job.keep_audio and info.has_audio and str(output).lower().endswith(".mp4"):
+        audio = dict(audio=job.input, audio_start=info.start, audio_end=info.start + info.duration)
+    sidecar = {"input": str(job.input), "start": job.start, "end": job.end, "model": spec.name,
+               "look": look.as_dict()}
+    return stream(source, output, key=key, fps=info.fps, quality=s.quality, sidecar=sidecar, resume=job.resume,
+                  progress=ctx.report, **audio)
+
+
+_RUNNERS = {DreamJob: _run_dream, StyleJob: _run_style, VisualizeJob: _run_visualize, AtlasJob: _run_atlas,
+            RenderJob: _run_render, ClipJob: _run_clip}
+
+
+# --- the equivalent command line ---------------------------------------------------------------------------------
+
+def _flag(f: dataclasses.Field) -> str:
+    return "--" + (f.metadata.get("flag") or f.name).replace("_", "-")
+
+
+def _value(value) -> list[str]:
+    from .motion.camera import Track
+
+    if isinstance(value, Track):
+        if not value.is_constant:
+            raise ValueError("keyframes have no flag")
+        value = value.keys[0].value
+    if isinstance(value, tuple):
+        return [str(v) for v in value]
+    return [f"{value:g}" if isinstance(value, float) else str(value)]
+
+
+def _settings_flags(settings) -> list[str]:
+    """Flags for the fields of a settings dataclass that differ from their defaults."""
+    args: list[str] = []
+    for f in fields(settings):
+        value, default = getattr(settings, f.name), default_of(f)
+        if value == default:
+            continue
+        if isinstance(value, bool):
+            args.append(_flag(f) if value else "--no-" + _flag(f)[2:])
+            continue
+        args += [_flag(f), *_value(value)]
+    return args
+
+
+def command_line(job: Job) -> str:
+    """The `dreamreel` command that runs the same job."""
+    args = ["dreamreel", job.command]
+    if isinstance(job, DreamJob):
+        args += [job.input, "-o", job.output]
+        args += _settings_flags(job.recipe) + _settings_flags(job.settings)
+        args += ["--max-side", str(job.max_side)] if job.max_side else []
+        args += ["--timelapse", job.timelapse] if job.timelapse else []
+    elif isinstance(job, StyleJob):
+        args += [p for p in (job.content, *job.styles) if p] + ["-o", job.output]
+        args += ["--style-weights", *map(str, job.style_blend)] if job.style_blend else []
+        args += _settings_flags(job.settings)
+    elif isinstance(job, VisualizeJob):
+        args += ["-o", job.output]
+        args += ["--objective", job.objective] if job.objective else ["--class", job.class_label]
+        args += _settings_flags(job.settings)
+    elif isinstance(job, AtlasJob):
+        args += ["-o", job.output]
+        args += ["--per-layer", "--channel", str(job.channel)] if job.per_layer else \
+            ["--layer", str(job.layer), "--channels", job.channels]
+        args += _settings_flags(job.settings)
+    elif isinstance(job, RenderJob):
+        args += [job.preset] + (["-o", job.output] if job.output else [])
+        for item in job.overrides:
+            args += ["--set", item]
+    elif isinstance(job, ClipJob):
+        args += [job.input, "-o", job.output] + (["--preset", job.preset] if job.preset else [])
+        for item in job.overrides:
+            args += ["--set", item]
+        args += ["--start", f"{job.start:g}"] if job.start is not None else []
+        args += ["--end", f"{job.end:g}"] if job.end is not None else []
+        args += [] if job.keep_audio else ["--no-audio"]
+    if isinstance(job, (DreamJob, StyleJob, VisualizeJob, AtlasJob)) and job.model != DEFAULT_MODEL:
+        args += ["--model", job.model]
+    return shlex.join(args)
