@@ -27,9 +27,9 @@ DEFAULT_PRESET = "infinite_zoom"
 
 
 def _presets():
-    from .. import presets
+    from .. import settings
 
-    return presets
+    return settings
 
 
 def preset_choices() -> list[tuple[str, str]]:

@@ -1,4 +1,4 @@
-"""The Clip tab: a short clip dreamed with a clip preset, or painted in the style of an image, frame by frame.
+"""The Clip tab: a short clip dreamed or painted with a clip preset, or painted in the style of an image.
 
 build(studio) -> None
 clip_choices() -> [(label, name)]      the clip presets
@@ -7,6 +7,7 @@ clip_job(folder, clip, look, preset, style, start, end, keep_audio) -> ClipJob  
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import gradio as gr
@@ -15,22 +16,16 @@ from ..errors import DreamreelError
 from .panel import job_panel, wire
 from .pickers import image_picker, video_picker
 
-LOOKS = ("Dream preset", "Style of an image")
+LOOKS = ("Preset", "Style of your image")
+STYLE_BASE = "starry"  # "Style of your image" takes this style preset's settings with the image as its painting
 
 
 def clip_choices() -> list[tuple[str, str]]:
-    from ..presets import video_presets_dir
+    """(label, name) of each clip preset: the menu shows the description and sends only the name."""
+    from ..settings import list_clip_presets
 
-    import tomllib
-
-    out = []
-    for path in sorted(video_presets_dir().glob("*.toml")):
-        try:
-            description = str(tomllib.loads(path.read_text(encoding="utf-8")).get("description", ""))
-        except (OSError, tomllib.TOMLDecodeError):
-            description = ""
-        out.append((f"{path.stem} — {description}" if description else path.stem, path.stem))
-    return out
+    return [(f"{name} — {description}" if description else name, name)
+            for name, description, _ in list_clip_presets()]
 
 
 def _seconds(value, what: str) -> float | None:
@@ -52,14 +47,13 @@ def clip_job(folder: Path, clip: str | None, look: str, preset: str | None, styl
     start, end = _seconds(start, "start"), _seconds(end, "end")
     if start is not None and end is not None and end <= start:
         raise DreamreelError(f"the end ({end:g} s) must come after the start ({start:g} s)")
-    output = str(Path(folder) / "clip.mp4")
-    if look == LOOKS[0]:
-        if not preset:
-            raise DreamreelError("choose a dream preset")
-        return ClipJob(input=clip, output=output, preset=preset, start=start, end=end, keep_audio=keep_audio)
-    if not style:
-        raise DreamreelError("choose a style image")
-    return ClipJob(input=clip, output=output, style=(style,), start=start, end=end, keep_audio=keep_audio)
+    if look == LOOKS[0] and not preset:
+        raise DreamreelError("choose a preset")
+    if look == LOOKS[1] and not style:
+        raise DreamreelError("choose the image whose style the clip takes")
+    overrides = (f"style={json.dumps([style])}",) if look == LOOKS[1] else ()
+    return ClipJob(input=clip, output=str(Path(folder) / "clip.mp4"), preset=preset if look == LOOKS[0] else STYLE_BASE,
+                   overrides=overrides, start=start, end=end, keep_audio=keep_audio)
 
 
 def build(studio) -> None:
@@ -68,9 +62,9 @@ def build(studio) -> None:
         with gr.Column(scale=5):
             clip = video_picker(studio, "clip-input", "Clip")
             look = gr.Radio(list(LOOKS), value=LOOKS[0], label="Look", elem_id="clip-look")
-            preset = gr.Dropdown(presets, value=presets[0][1] if presets else None, label="Dream preset",
+            preset = gr.Dropdown(presets, value=presets[0][1] if presets else None, label="Preset",
                                  elem_id="clip-preset")
-            with gr.Accordion("Style image (for “Style of an image”)", open=False):
+            with gr.Accordion("Your style image (for “Style of your image”)", open=False):
                 style = image_picker(studio, "clip-style", "Style", sample="starry night", height=160)
             with gr.Row():
                 start = gr.Number(None, label="Start (s)", info="empty: from the beginning", elem_id="clip-start")

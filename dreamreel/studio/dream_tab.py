@@ -18,7 +18,7 @@ from .pickers import image_picker
 
 MAIN_SETTINGS = ("octaves", "steps", "step_size", "jitter", "seed")
 MORE_SETTINGS = ("octave_scale", "tile_size", "normalize")
-GUIDE_FIELDS = ("guide_loss", "guide_weight")
+GUIDE_FIELDS = ("guide_mode", "guide_weight")
 MAX_SIDE = 640  # the studio's default working size: a phone photo at full size takes minutes per octave on a CPU
 OUTPUT = "dream.png"
 
@@ -32,15 +32,15 @@ def dream_job(folder: Path, photo: str | None, model: str, layers, channels: str
               guide_values: dict, settings_values: dict, max_side):
     from ..core.dream import DreamSettings
     from ..jobs import DreamJob
-    from ..recipe import DreamRecipe
+    from ..recipe import Recipe
 
     if not photo:
         raise DreamreelError("choose a photo first: upload one or pick a sample")
     if not layers:
         raise DreamreelError("choose at least one layer to dream")
-    recipe = forms.settings_from(DreamRecipe, ("layers", "channels", *guide_values),
-                                 (", ".join(layers), channels, *guide_values.values()),
-                                 base=DreamRecipe(guide=guide or ""))
+    recipe = forms.settings_from(Recipe, ("layers", "channels", *guide_values),
+                                 (" + ".join(layers), channels, *guide_values.values()),
+                                 base=Recipe(guide=guide or ""))
     settings = forms.settings_from(DreamSettings, list(settings_values), list(settings_values.values()))
     return DreamJob(input=photo, output=str(Path(folder) / OUTPUT), model=model, recipe=recipe, settings=settings,
                     max_side=int(max_side) if max_side else None)
@@ -48,7 +48,7 @@ def dream_job(folder: Path, photo: str | None, model: str, layers, channels: str
 
 def build(studio) -> None:
     from ..core.dream import DreamSettings
-    from ..recipe import DreamRecipe
+    from ..recipe import Recipe
 
     model_names = list(studio.models)
     first = studio.spec(model_names[0])
@@ -59,7 +59,7 @@ def build(studio) -> None:
             layers = gr.Dropdown(layer_choices(first), value=list(first.dream_layers), multiselect=True,
                                  label="Layers to amplify", elem_id="dream-layers",
                                  info="shallow layers dream lines and textures, deep ones eyes, dogs and pagodas")
-            channels = forms.controls(DreamRecipe, ("channels",), "dream")["channels"]
+            channels = forms.controls(Recipe, ("channels",), "dream")["channels"]
             with gr.Accordion("What each layer dreams", open=False):
                 atlas = gr.Image(label="One channel of each layer, dreamed from noise", interactive=False,
                                  elem_id="dream-atlas", buttons=["fullscreen"])
@@ -73,7 +73,7 @@ def build(studio) -> None:
                 more = forms.controls(DreamSettings, MORE_SETTINGS, "dream")
             with gr.Accordion("Guide image (dream towards another picture)", open=False):
                 guide = image_picker(studio, "dream-guide", "Guide", height=160)
-                guide_controls = forms.controls(DreamRecipe, GUIDE_FIELDS, "dream")
+                guide_controls = forms.controls(Recipe, GUIDE_FIELDS, "dream")
         with gr.Column(scale=6):
             result = gr.Image(label="Dream", interactive=False, format="png", height=520, elem_id="dream-result",
                               buttons=["download", "fullscreen"])

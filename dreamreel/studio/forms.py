@@ -14,9 +14,11 @@ label_of(name) -> "Step size"
 from __future__ import annotations
 
 import dataclasses
+import json
 from typing import Any, Sequence
 
 from ..core.fields import default_of
+from ..motion.camera import Track
 
 # Slider ranges for the settings people move most; the value a slider shows is still checked by the dataclass.
 SLIDERS: dict[str, tuple[float, float, float]] = {
@@ -57,8 +59,10 @@ def control(f: dataclasses.Field, value: Any, elem_id: str):
     import gradio as gr
 
     check, hint = f.metadata.get("check"), f.metadata.get("help", "")
-    kind = getattr(check, "kind", type(value))
     value = shown(f, value)
+    kind = getattr(check, "kind", type(value))
+    if kind is Track:  # a constant move is a number; keyframes are edited as text
+        kind = float if isinstance(value, (int, float)) else str
     common = dict(label=label_of(f.name), info=hint, elem_id=elem_id)
     if getattr(check, "options", None):
         return gr.Dropdown(choices=list(check.options), value=value, **common)
@@ -75,7 +79,10 @@ def control(f: dataclasses.Field, value: Any, elem_id: str):
 
 
 def shown(f: dataclasses.Field, value: Any) -> Any:
-    """A field's value as its control shows it (the inverse of from_control)."""
+    """A field's value as its control shows it (the inverse of from_control); a constant track is its number."""
+    if isinstance(value, Track):
+        keys = [[k.at, k.value, k.easing] for k in value.keys]
+        return keys[0][1] if value.is_constant else json.dumps(keys)
     if f.name in SCALES and isinstance(value, (int, float)) and not isinstance(value, bool):
         return round(value * SCALES[f.name], 6)
     return value
@@ -84,6 +91,11 @@ def shown(f: dataclasses.Field, value: Any) -> Any:
 def from_control(f: dataclasses.Field, value: Any) -> Any:
     """A control's value as the field's type; the dataclass's check then judges it."""
     kind = getattr(f.metadata.get("check"), "kind", None)
+    if kind is Track and isinstance(value, str) and value.strip().startswith("["):
+        try:
+            return json.loads(value)  # keyframes; the field's check reads (and judges) the list
+        except ValueError:
+            return value
     if kind is tuple or isinstance(default_of(f), tuple):
         return tuple(part.strip() for part in str(value or "").split(",") if part.strip())
     if kind is int and isinstance(value, float) and value.is_integer():

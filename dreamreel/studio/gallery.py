@@ -5,7 +5,7 @@ gallery.stage(item_id) -> Path               an empty folder for a running job t
 gallery.publish(item_id, record) -> Item     settings.json written, then the whole folder moved in with one rename
 gallery.discard(item_id)                     a cancelled or failed job leaves nothing behind
 gallery.items() -> [Item]                    newest first; gallery.find(item_id) -> Item | None
-new_item_id() -> "20261125-041502-a3f9c1"    sortable by time, unguessable enough to keep sessions apart
+new_item_id() -> "20261125-041502-123456789-a3f9c1"   sortable by time, unguessable enough to keep sessions apart
 record_of(job, kind, command, output) -> dict  what settings.json holds (the job as data, command line, version)
 """
 
@@ -17,6 +17,7 @@ import json
 import os
 import secrets
 import shutil
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -48,7 +49,8 @@ class Item:
 
 
 def new_item_id() -> str:
-    return f"{datetime.datetime.now():%Y%m%d-%H%M%S}-{secrets.token_hex(3)}"
+    now = time.time_ns()
+    return f"{datetime.datetime.fromtimestamp(now // 10**9):%Y%m%d-%H%M%S}-{now % 10**9:09d}-{secrets.token_hex(3)}"
 
 
 def plain(value: Any) -> Any:

@@ -101,7 +101,7 @@ def _file_digest(path: Path) -> str:
 
 
 def sample_images() -> dict[str, Path]:
-    from ..presets import presets_dir
+    from ..home import presets_dir
 
     folder = presets_dir() / "images"
     return {p.stem.replace("_", " "): p for p in sorted(folder.glob("*.jpg"))} if folder.is_dir() else {}

@@ -8,6 +8,7 @@ test files import helpers from.
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import shutil
 import socket
@@ -77,12 +78,24 @@ def studio_home(tmp_path_factory) -> Path:
 
 
 @pytest.fixture(scope="session")
-def served(gradio, tiny_model, studio_home):  # tiny_model: tests/conftest.py
-    """(studio, url): the real page and queue, jobs run by dreamreel.jobs with the tiny random VGG."""
+def tiny_vgg16(tiny_model):  # tiny_model: tests/conftest.py
+    """The tiny random VGG under the name "vgg16", as the job tests use it: jobs check layer names against the
+    registered vgg16 (which has every tiny layer), the page offers the tiny layers, and the loader returns it."""
+    from dreamreel.models import Model
+
+    spec = dataclasses.replace(tiny_model.spec, name="vgg16", dream_layers=("block3_conv2",),
+                               style_layers=("block1_conv1", "block2_conv1", "block3_conv1"),
+                               content_layer="block3_conv2")
+    return Model(params=tiny_model.params, spec=spec)
+
+
+@pytest.fixture(scope="session")
+def served(gradio, tiny_vgg16, studio_home):
+    """(studio, url): the real page, queue and jobs, on the tiny network."""
     from dreamreel.studio import launch
 
     studio, url = launch("127.0.0.1", free_port(), block=False, home=studio_home,
-                         load_model=lambda name: tiny_model, models=[tiny_model.spec])
+                         load_model=lambda name: tiny_vgg16, models=[tiny_vgg16.spec])
     yield studio, url
     studio.close()
 

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from studio_fixtures import (Page, browser, gradio, not_an_image, page, photo_file, served,  # noqa: F401
-                             studio_home)
+                             studio_home, tiny_vgg16)
 
 
 def progress_state(page: Page, tab: str) -> str:
