@@ -50,7 +50,7 @@ class DreamSettings:
     jitter: int = setting(32, integer(0, 4096), "largest random shift of the image at each step, in px")
     tile_size: int = setting(512, integer(MIN_TILE, 16384),
                              "the gradient is computed on tiles of at most this many px: smaller tiles use less "
-                             "memory, larger ones see more context")
+                             "memory, larger ones see more context", flag="tile")
     normalize: str = setting("mean", choice(NORMALIZATIONS),
                              "gradient normalisation: mean keeps the photo's composition, laplacian boosts fine "
                              "detail, none takes raw steps")

@@ -32,12 +32,16 @@ def fail(key: str, allowed: str, value) -> DreamreelError:
     return DreamreelError(f"{key} must be {allowed}; got {value!r}")
 
 
+def _shown(value) -> str:
+    return str(value) if isinstance(value, int) else f"{value:g}"
+
+
 def _bounds(low, high, low_open=False) -> str:
     parts = []
     if low is not None:
-        parts.append(f"{'>' if low_open else '>='} {low:g}")
+        parts.append(f"{'>' if low_open else '>='} {_shown(low)}")
     if high is not None:
-        parts.append(f"<= {high:g}")
+        parts.append(f"<= {_shown(high)}")
     return " and ".join(parts)
 
 
@@ -118,6 +122,7 @@ def weight_list(value, key):
 
 
 weight_list.kind = tuple
+weight_list.item = float  # what each value of the list is, for the command line
 
 
 def text(value, key):

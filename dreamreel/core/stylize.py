@@ -62,7 +62,7 @@ class StyleSettings:
     iterations: int = setting(100, integer(0, 100_000), "optimiser iterations per scale")
     optimizer: str = setting("adam", choice(OPTIMIZERS), "adam (robust) or lbfgs (line-searched, no learning rate)")
     learning_rate: float = setting(0.02, number(0.0, 1.0, low_open=True),
-                                   "Adam's learning rate in [0, 1] pixel units (L-BFGS line-searches)")
+                                   "Adam's learning rate in [0, 1] pixel units (L-BFGS line-searches)", flag="lr")
     init: str = setting("content", choice(INITS),
                         "starting image: the content or noise (reconstructions start from noise)")
     original_colors: bool = setting(False, boolean, "keep the content's colours (transfer luminance only, YUV)")
@@ -73,7 +73,8 @@ class StyleSettings:
     style_layers: tuple = setting((), names, "layers whose statistics carry the style (empty: the model's)")
     style_layer_weights: tuple | None = setting(None, weight_list, "weight of each style layer (default equal)")
     style_blend: tuple | None = setting(None, weight_list,
-                                        "blend weights of the style images, one each (default equal)")
+                                        "blend weights of the style images, one each (default equal)",
+                                        flag="style-weights")
     reconstruct: str = setting("", choice(RECONSTRUCTIONS),
                                "content: the content alone from noise; style: texture synthesis from the style "
                                "images alone")
