@@ -45,6 +45,13 @@ def _text(value) -> str:
     return json.dumps(value) if not isinstance(value, str) else value
 
 
+def camera_fields() -> dict:
+    """The [camera] keys of a preset (zoom, rotate, pan_x, ...) and the fields of the moves they set."""
+    from ..motion.camera import MOVES, settings_keys
+
+    return {key: f for move in MOVES.values() for key, f in settings_keys(move).items()}
+
+
 def preset_values(name: str) -> dict:
     data = _presets().load_preset(name).as_dict()
     values = {key: data[key] for key in TOP}
@@ -100,7 +107,7 @@ def build(studio) -> None:
     preset = _presets().load_preset(first)
     with gr.Row(equal_height=False):
         with gr.Column(scale=5):
-            name = gr.Dropdown(choices, value=first, label="Preset", elem_id="animate-preset")
+            menu = gr.Dropdown(choices, value=first, label="Preset", elem_id="animate-preset")
             top = {}
             for row in (TOP[:2], TOP[2:4], TOP[4:]):
                 with gr.Row():
@@ -108,7 +115,7 @@ def build(studio) -> None:
             gr.HTML('<p class="dr-hint">Camera moves per frame: a number, or keyframes such as '
                     '<code>[[0, 1.0], [48, 1.05, "smooth"]]</code>.</p>')
             with gr.Row():
-                camera = forms.controls(type(preset.camera), CAMERA, "animate",
+                camera = forms.controls(camera_fields(), CAMERA, "animate",
                                         defaults={key: values[f"camera.{key}"] for key in CAMERA})
             objective = forms.controls(type(preset.objective), OBJECTIVE, "animate",
                                        defaults={key: values[f"objective.{key}"] for key in OBJECTIVE})
@@ -120,23 +127,24 @@ def build(studio) -> None:
             video = gr.Video(label="Video", interactive=False, elem_id="animate-video", loop=True)
             gif = gr.Image(label="GIF", interactive=False, visible=False, elem_id="animate-gif")
 
-    sections = ((None, type(preset.render), top), ("camera", type(preset.camera), camera),
+    sections = ((None, type(preset.render), top), ("camera", camera_fields(), camera),
                 ("objective", type(preset.objective), objective))
-    keys, fields, controls = [], [], []
-    for section, cls, made in sections:
-        for field_name, component in made.items():
-            keys.append(f"{section}.{field_name}" if section else field_name)
-            fields.append(forms.fields_of(cls)[field_name])
+    keys, names, fields, controls = [], [], [], []  # "camera.zoom", "zoom", its field, its control
+    for section, settings, made in sections:
+        for name, component in made.items():
+            keys.append(f"{section}.{name}" if section else name)
+            names.append(name)
+            fields.append(forms.fields_of(settings)[name])
             controls.append(component)
 
     def pick(preset_name):
         chosen = preset_values(preset_name)
-        return [gr.update(value=forms.shown(f, chosen[key])) for key, f in zip(keys, fields)]
+        return [gr.update(value=forms.shown(name, chosen[key])) for key, name in zip(keys, names)]
 
-    name.input(pick, [name], controls, show_progress="hidden")
+    menu.input(pick, [menu], controls, show_progress="hidden")
 
     def make(preset_name, format_name, *chosen):
-        values = {key: forms.from_control(f, value) for key, f, value in zip(keys, fields, chosen)}
+        values = {key: forms.from_control(n, f, v) for key, n, f, v in zip(keys, names, fields, chosen)}
         overrides = overrides_of(preset_values(preset_name), values)
         return "animate", lambda folder: render_job(folder, preset_name, overrides, format_name)
 
@@ -145,4 +153,4 @@ def build(studio) -> None:
         return [gr.update(value=None if is_gif else str(item.result), visible=not is_gif),
                 gr.update(value=str(item.result) if is_gif else None, visible=is_gif)]
 
-    wire(panel, studio, [name, kind, *controls], make, show, [video, gif], preview=preview)
+    wire(panel, studio, [menu, kind, *controls], make, show, [video, gif], preview=preview)

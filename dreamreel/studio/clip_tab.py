@@ -28,6 +28,12 @@ def clip_choices() -> list[tuple[str, str]]:
             for name, description, _ in list_clip_presets()]
 
 
+def _preset_side(name: str | None) -> int:
+    from ..settings import ClipSettings, load_clip_preset
+
+    return load_clip_preset(name).clip.max_side if name else ClipSettings().max_side
+
+
 def _seconds(value, what: str) -> float | None:
     if value in (None, ""):
         return None
@@ -37,8 +43,9 @@ def _seconds(value, what: str) -> float | None:
 
 
 def clip_job(folder: Path, clip: str | None, look: str, preset: str | None, style: str | None, start, end,
-             keep_audio: bool):
+             keep_audio: bool, max_side=None):
     from ..jobs import ClipJob
+    from ..settings import load_clip_preset
 
     if not clip:
         raise DreamreelError("upload a clip first")
@@ -51,24 +58,32 @@ def clip_job(folder: Path, clip: str | None, look: str, preset: str | None, styl
         raise DreamreelError("choose a preset")
     if look == LOOKS[1] and not style:
         raise DreamreelError("choose the image whose style the clip takes")
+    base = preset if look == LOOKS[0] else STYLE_BASE
     overrides = (f"style={json.dumps([style])}",) if look == LOOKS[1] else ()
-    return ClipJob(input=clip, output=str(Path(folder) / "clip.mp4"), preset=preset if look == LOOKS[0] else STYLE_BASE,
-                   overrides=overrides, start=start, end=end, keep_audio=keep_audio)
+    if max_side and int(max_side) != load_clip_preset(base).clip.max_side:
+        overrides += (f"max_side={int(max_side)}",)
+    return ClipJob(input=clip, output=str(Path(folder) / "clip.mp4"), preset=base, overrides=overrides, start=start,
+                   end=end, keep_audio=keep_audio)
 
 
 def build(studio) -> None:
     presets = clip_choices()
+    first = presets[0][1] if presets else None
     with gr.Row(equal_height=False):
         with gr.Column(scale=5):
             clip = video_picker(studio, "clip-input", "Clip")
             look = gr.Radio(list(LOOKS), value=LOOKS[0], label="Look", elem_id="clip-look")
-            preset = gr.Dropdown(presets, value=presets[0][1] if presets else None, label="Preset",
+            preset = gr.Dropdown(presets, value=first, label="Preset",
                                  elem_id="clip-preset")
             with gr.Accordion("Your style image (for “Style of your image”)", open=False):
                 style = image_picker(studio, "clip-style", "Style", sample="starry night", height=160)
             with gr.Row():
                 start = gr.Number(None, label="Start (s)", info="empty: from the beginning", elem_id="clip-start")
                 end = gr.Number(None, label="End (s)", info="empty: to the end", elem_id="clip-end")
+            max_side = gr.Slider(64, 1920, value=_preset_side(first), step=16,
+                                 label="Working size (longer side, px)",
+                                 info="frames are shrunk to this first; larger is slower",
+                                 elem_id="clip-max-side")
             keep_audio = gr.Checkbox(True, label="Keep the sound", elem_id="clip-audio")
         with gr.Column(scale=6):
             preview = gr.Image(label="Latest frame", interactive=False, format="png", height=320,
@@ -76,9 +91,10 @@ def build(studio) -> None:
             panel = job_panel("clip", "Process clip")
             video = gr.Video(label="Result", interactive=False, elem_id="clip-result")
 
-    def make(clip_path, look_name, preset_name, style_path, start_s, end_s, audio):
+    def make(clip_path, look_name, preset_name, style_path, start_s, end_s, audio, side):
         return "clip", lambda folder: clip_job(folder, clip_path, look_name, preset_name, style_path, start_s,
-                                               end_s, audio)
+                                               end_s, audio, side)
 
-    wire(panel, studio, [clip.path, look, preset, style.path, start, end, keep_audio], make,
+    preset.input(_preset_side, [preset], [max_side], show_progress="hidden")
+    wire(panel, studio, [clip.path, look, preset, style.path, start, end, keep_audio, max_side], make,
          lambda item: [str(item.result)], [video], preview=preview)

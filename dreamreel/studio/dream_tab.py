@@ -58,7 +58,8 @@ def build(studio) -> None:
             model = gr.Dropdown(model_names, value=first.name, label="Model", elem_id="dream-model")
             layers = gr.Dropdown(layer_choices(first), value=list(first.dream_layers), multiselect=True,
                                  label="Layers to amplify", elem_id="dream-layers",
-                                 info="shallow layers dream lines and textures, deep ones eyes, dogs and pagodas")
+                                 info="shallow layers dream lines and textures; deeper ones dots, eyes and "
+                                      "(with ImageNet models) animals")
             channels = forms.controls(Recipe, ("channels",), "dream")["channels"]
             with gr.Accordion("What each layer dreams", open=False):
                 atlas = gr.Image(label="One channel of each layer, dreamed from noise", interactive=False,

@@ -1,9 +1,11 @@
 """The part every tab shares: a Run and a Cancel button, a progress bar with ETA, a one-line message, the command line.
 
-job_panel(tab) -> Panel                         the widgets, created inside the tab's layout
-wire(panel, studio, inputs, make, show, results) the Run button submits make(*values) -> (kind, folder -> job) to
-    the queue, then streams its status into the panel: progress, live preview (if `preview` is given: once done
-    it shows the result, if that is a still image), and, once done, show(item) -> the values of `results`. Bad input shows a one-line error in the panel, never a traceback.
+job_panel(tab, run_label) -> Panel              the widgets, created inside the tab's layout
+wire(panel, studio, inputs, make, show, results, preview=None)
+    Run submits make(*values) -> (kind, folder -> job) to the queue, then streams the job's status into the panel:
+    progress, the live preview (once done, the result itself when it is a still image), and show(item) -> the
+    values of `results`. Bad input shows a one-line error in the panel, never a traceback; Cancel cancels this
+    browser tab's job only.
 statuses(queue, ticket, owner) -> iterator of each new Status until the job ends
 progress_html(status) -> str; message_html(text, error) -> str
 """

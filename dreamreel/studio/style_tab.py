@@ -38,10 +38,11 @@ def style_job(folder: Path, content: str | None, model: str, styles, settings_va
         raise DreamreelError("choose at least one style image")
     if any(weight <= 0 for _, weight in chosen):
         raise DreamreelError("each style's weight must be above 0 (remove a style you do not want)")
-    settings = forms.settings_from(StyleSettings, list(settings_values), list(settings_values.values()))
+    blend = tuple(weight for _, weight in chosen) if len(chosen) > 1 else None
+    settings = forms.settings_from(StyleSettings, [*settings_values, "style_blend"],
+                                   [*settings_values.values(), blend])
     return StyleJob(content=content, styles=tuple(path for path, _ in chosen), output=str(Path(folder) / OUTPUT),
-                    model=model, style_blend=tuple(weight for _, weight in chosen) if len(chosen) > 1 else None,
-                    settings=settings)
+                    model=model, settings=settings)
 
 
 def build(studio) -> None:
@@ -57,7 +58,8 @@ def build(studio) -> None:
                     with gr.Column(min_width=180):
                         picker = image_picker(studio, f"style-{slot + 1}", f"Style {slot + 1}",
                                               sample="starry night" if slot == 0 else None, height=140)
-                        weight = gr.Slider(0, 5, value=1.0, step=0.1, label="Weight", elem_id=f"style-{slot + 1}-weight")
+                        weight = gr.Slider(0, 5, value=1.0, step=0.1, label="Weight",
+                                           elem_id=f"style-{slot + 1}-weight")
                         slots.append((picker, weight))
             model = gr.Dropdown(models, value=models[0], label="Model", elem_id="style-model")
             main = forms.controls(StyleSettings, MAIN_SETTINGS, "style")

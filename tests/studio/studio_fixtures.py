@@ -182,6 +182,7 @@ class Page:
     def screenshot(self, name: str) -> None:
         """examples/studio_<name>.png, only when DREAMREEL_SCREENSHOTS=1 (so test runs never rewrite the tree)."""
         if os.environ.get("DREAMREEL_SCREENSHOTS") == "1":
+            self.driver.execute_script("window.scrollTo(0, 0)")
             folder = Path(__file__).resolve().parents[2] / "examples"
             self.driver.save_screenshot(str(folder / f"studio_{name}.png"))
 

@@ -64,4 +64,4 @@ def test_values_go_back_through_the_checks():
 def test_shown_and_from_control_are_inverse():
     field = forms.fields_of(Demo)["step_size"]
     for value in (1 / 255, 0.01, 0.5):
-        assert forms.from_control(field, forms.shown(field, value)) == pytest.approx(value)
+        assert forms.from_control("step_size", field, forms.shown("step_size", value)) == pytest.approx(value)
