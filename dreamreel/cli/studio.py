@@ -1,7 +1,7 @@
 """`dreamreel studio [--host 127.0.0.1] [--port 7860]`: start the local web page and print its address.
 
-add_studio_command(commands) -> the subparser (its `run` is run_studio)
-run_studio(args) -> exit code; serves until Ctrl+C. A missing extra, a taken port or a bad host is a one-line
+add(commands) -> None        the `studio` subcommand (its `run` is main), as every module of dreamreel.cli
+main(args) -> exit code; serves until Ctrl+C. A missing extra, a taken port or a bad host is a one-line
 DreamreelError (the CLI prints it and exits 2).
 """
 
@@ -30,7 +30,7 @@ def port_number(text: str) -> int:
     return port
 
 
-def add_studio_command(commands) -> argparse.ArgumentParser:
+def add(commands) -> None:
     p = commands.add_parser(
         "studio", help="a local web page to dream, paint and render", epilog=STUDIO_EXAMPLES,
         formatter_class=argparse.RawDescriptionHelpFormatter,
@@ -39,20 +39,21 @@ def add_studio_command(commands) -> argparse.ArgumentParser:
     p.add_argument("--host", default="127.0.0.1",
                    help="address to listen on (default %(default)s: only this computer can open the page)")
     p.add_argument("--port", type=port_number, default=7860, help="port to listen on (default %(default)s)")
-    p.set_defaults(run=run_studio)
-    return p
+    p.set_defaults(run=main)
 
 
-def run_studio(args) -> int:
+def main(args) -> int:
     try:
         import gradio  # noqa: F401
     except ImportError:
         raise DreamreelError("the studio needs its optional packages: pip install 'dreamreel[studio]'") from None
+    from ..home import enable_compilation_cache
     from ..studio import launch
 
     def warn(text: str) -> None:
         print(text, file=sys.stderr)
 
+    enable_compilation_cache()  # compiled steps are kept across restarts of the studio, as for every command
     try:
         studio, url = launch(args.host, args.port, block=False, warn=warn)
     except OSError as error:

@@ -7,19 +7,19 @@ import socket
 
 import pytest
 
-from dreamreel.cli.studio import add_studio_command, run_studio
+from dreamreel.cli.studio import add, main
 from dreamreel.errors import DreamreelError
 
 
 def parse(argv):
     parser = argparse.ArgumentParser(prog="dreamreel")
-    add_studio_command(parser.add_subparsers(dest="command"))
+    add(parser.add_subparsers(dest="command"))
     return parser.parse_args(argv)
 
 
 def test_defaults_bind_to_this_computer_only():
     args = parse(["studio"])
-    assert (args.host, args.port, args.run) == ("127.0.0.1", 7860, run_studio)
+    assert (args.host, args.port, args.run) == ("127.0.0.1", 7860, main)
     assert parse(["studio", "--port", "8000", "--host", "0.0.0.0"]).port == 8000
 
 
@@ -38,7 +38,7 @@ def test_a_port_in_use_is_one_line(tmp_path, monkeypatch):
         taken.listen()
         args = parse(["studio", "--port", str(taken.getsockname()[1])])
         with pytest.raises(DreamreelError, match=r"cannot listen on 127.0.0.1:\d+ .*choose another with --port"):
-            run_studio(args)
+            main(args)
 
 
 def test_a_non_local_host_warns():

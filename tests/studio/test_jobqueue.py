@@ -223,3 +223,13 @@ def test_stop_cancels_what_waits_and_lets_the_running_job_finish(tmp_path):
     gate.set()
     q.stop(timeout=20)
     assert q.status(first, "a").state == DONE
+
+
+def test_model_cache_keeps_the_last_models_used():
+    from dreamreel.studio.runner import ModelCache
+
+    loads = []
+    cache = ModelCache(lambda name: loads.append(name) or f"model {name}", keep=2)
+    assert [cache(n) for n in ("a", "a", "b", "a", "c", "a", "b")] == \
+        ["model a", "model a", "model b", "model a", "model c", "model a", "model b"]
+    assert loads == ["a", "b", "c", "b"]  # b was dropped when c came (a was used more recently)
