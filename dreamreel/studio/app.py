@@ -50,7 +50,12 @@ class Studio:
     models: dict[str, Any]  # name -> ModelSpec
     samples: dict[str, Path] = field(default_factory=sample_images)
     blocks: Any = None
-    server: Any = None
+    url: str = ""
+
+    @property
+    def served_folders(self) -> list[str]:
+        """What the page may show: results, uploads and the samples (gradio serves nothing else)."""
+        return sorted({str(self.home), *(str(path.parent) for path in self.samples.values())})
 
     @property
     def uploads(self) -> Path:
@@ -127,9 +132,9 @@ def launch(host: str = "127.0.0.1", port: int = 7860, *, block: bool = True, war
     blocks, studio = build(**options)
     _, url, _ = blocks.launch(
         server_name=host, server_port=port, prevent_thread_lock=True, quiet=True, ssr_mode=False,
-        show_error=False, max_file_size=MAX_VIDEO_BYTES, allowed_paths=[str(studio.gallery.root)],
+        show_error=False, max_file_size=MAX_VIDEO_BYTES, allowed_paths=studio.served_folders,
         footer_links=[], theme=gr.themes.Soft(primary_hue="violet", secondary_hue="indigo"), css=CSS)
-    studio.server = url
+    studio.url = url
     if block:
         try:
             blocks.block_thread()
