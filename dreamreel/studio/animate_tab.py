@@ -15,7 +15,10 @@ from pathlib import Path
 
 import gradio as gr
 
+from .. import settings
 from ..errors import DreamreelError
+from ..jobs import RenderJob
+from ..motion.camera import MOVES, settings_keys
 from . import forms
 from .panel import job_panel, wire
 
@@ -26,16 +29,10 @@ FORMATS = ("mp4", "gif")
 DEFAULT_PRESET = "infinite_zoom"
 
 
-def _presets():
-    from .. import settings
-
-    return settings
-
-
 def preset_choices() -> list[tuple[str, str]]:
     """(label, name) pairs for the menu, so the menu shows the description and sends only the name."""
     return [(f"{name} — {description}" if description else name, name)
-            for name, description, _ in _presets().list_presets()]
+            for name, description, _ in settings.list_presets()]
 
 
 def _text(value) -> str:
@@ -47,13 +44,11 @@ def _text(value) -> str:
 
 def camera_fields() -> dict:
     """The [camera] keys of a preset (zoom, rotate, pan_x, ...) and the fields of the moves they set."""
-    from ..motion.camera import MOVES, settings_keys
-
     return {key: f for move in MOVES.values() for key, f in settings_keys(move).items()}
 
 
 def preset_values(name: str) -> dict:
-    data = _presets().load_preset(name).as_dict()
+    data = settings.load_preset(name).as_dict()
     values = {key: data[key] for key in TOP}
     values.update({f"camera.{key}": _text(data["camera"][key]) for key in CAMERA})
     values.update({f"objective.{key}": data["objective"][key] for key in OBJECTIVE})
@@ -88,11 +83,9 @@ def overrides_of(preset: dict, chosen: dict) -> tuple[str, ...]:
 
 
 def render_job(folder: Path, preset: str, overrides: tuple[str, ...], kind: str):
-    from ..jobs import RenderJob
-
     if kind not in FORMATS:
         raise DreamreelError(f"choose a format: {', '.join(FORMATS)}")
-    _presets().load_preset(preset, overrides)  # a bad value is reported now, on the page, not after queueing
+    settings.load_preset(preset, overrides)  # a bad value is reported now, on the page, not after queueing
     return RenderJob(preset=preset, output=str(Path(folder) / f"animation.{kind}"), overrides=overrides)
 
 
@@ -104,7 +97,7 @@ def build(studio) -> None:
     names = [name for _, name in choices]
     first = DEFAULT_PRESET if DEFAULT_PRESET in names else names[0]
     values = preset_values(first)
-    preset = _presets().load_preset(first)
+    preset = settings.load_preset(first)
     with gr.Row(equal_height=False):
         with gr.Column(scale=5):
             menu = gr.Dropdown(choices, value=first, label="Preset", elem_id="animate-preset")
@@ -130,11 +123,11 @@ def build(studio) -> None:
     sections = ((None, type(preset.render), top), ("camera", camera_fields(), camera),
                 ("objective", type(preset.objective), objective))
     keys, names, fields, controls = [], [], [], []  # "camera.zoom", "zoom", its field, its control
-    for section, settings, made in sections:
+    for section, section_fields, made in sections:
         for name, component in made.items():
             keys.append(f"{section}.{name}" if section else name)
             names.append(name)
-            fields.append(forms.fields_of(settings)[name])
+            fields.append(forms.fields_of(section_fields)[name])
             controls.append(component)
 
     def pick(preset_name):

@@ -19,7 +19,7 @@ from ..errors import DreamreelError
 from ..home import dreamreel_home
 from .gallery import Gallery
 from .jobqueue import JobQueue
-from .runner import ModelCache, Runner
+from .runner import Runner
 from .uploads import MAX_VIDEO_BYTES, sample_images
 
 LOOPBACK = ("127.0.0.1", "localhost", "::1")
@@ -92,7 +92,7 @@ def build(*, load_model: Callable[[str], Any] | None = None, home: str | os.Path
 
     home = Path(home) if home is not None else studio_home()
     gallery = Gallery(home / "gallery")
-    runner = Runner(load_model or ModelCache())
+    runner = Runner(load_model) if load_model else Runner()
     studio = Studio(home, JobQueue(runner, gallery).start(), gallery, _models(models))
     with gr.Blocks(title="dreamreel studio", analytics_enabled=False) as blocks:
         gr.HTML('<div class="dr-header"><h1>dreamreel studio</h1>'

@@ -13,6 +13,8 @@ from pathlib import Path
 import gradio as gr
 
 from ..errors import DreamreelError
+from ..jobs import ClipJob
+from ..settings import ClipSettings, list_clip_presets, load_clip_preset
 from .panel import job_panel, wire
 from .pickers import image_picker, video_picker
 
@@ -22,15 +24,11 @@ STYLE_BASE = "starry"  # "Style of your image" takes this style preset's setting
 
 def clip_choices() -> list[tuple[str, str]]:
     """(label, name) of each clip preset: the menu shows the description and sends only the name."""
-    from ..settings import list_clip_presets
-
     return [(f"{name} — {description}" if description else name, name)
             for name, description, _ in list_clip_presets()]
 
 
 def _preset_side(name: str | None) -> int:
-    from ..settings import ClipSettings, load_clip_preset
-
     return load_clip_preset(name).clip.max_side if name else ClipSettings().max_side
 
 
@@ -44,8 +42,6 @@ def _seconds(value, what: str) -> float | None:
 
 def clip_job(folder: Path, clip: str | None, look: str, preset: str | None, style: str | None, start, end,
              keep_audio: bool, max_side=None):
-    from ..jobs import ClipJob
-    from ..settings import load_clip_preset
 
     if not clip:
         raise DreamreelError("upload a clip first")

@@ -11,9 +11,14 @@ from pathlib import Path
 
 import gradio as gr
 
+from ..core.dream import DreamSettings
+from ..core.visualize import VisualizeSettings
 from ..errors import DreamreelError
+from ..jobs import AtlasJob, DreamJob
+from ..recipe import Recipe
 from . import forms
-from .panel import job_panel, message_html, wire
+from .jobqueue import DONE, FAILED
+from .panel import job_panel, message_html, owner_of, progress_html, statuses, wire
 from .pickers import image_picker
 
 MAIN_SETTINGS = ("octaves", "steps", "step_size", "jitter", "seed")
@@ -21,6 +26,7 @@ MORE_SETTINGS = ("octave_scale", "tile_size", "normalize")
 GUIDE_FIELDS = ("guide_mode", "guide_weight")
 MAX_SIDE = 640  # the studio's default working size: a phone photo at full size takes minutes per octave on a CPU
 OUTPUT = "dream.png"
+ATLAS_SETTINGS = VisualizeSettings(size=96, steps=96)  # as the README's per-layer atlas: minutes, not an hour
 
 
 def layer_choices(spec) -> list[str]:
@@ -30,10 +36,6 @@ def layer_choices(spec) -> list[str]:
 
 def dream_job(folder: Path, photo: str | None, model: str, layers, channels: str, guide: str | None,
               guide_values: dict, settings_values: dict, max_side):
-    from ..core.dream import DreamSettings
-    from ..jobs import DreamJob
-    from ..recipe import Recipe
-
     if not photo:
         raise DreamreelError("choose a photo first: upload one or pick a sample")
     if not layers:
@@ -47,9 +49,6 @@ def dream_job(folder: Path, photo: str | None, model: str, layers, channels: str
 
 
 def build(studio) -> None:
-    from ..core.dream import DreamSettings
-    from ..recipe import Recipe
-
     model_names = list(studio.models)
     first = studio.spec(model_names[0])
     with gr.Row(equal_height=False):
@@ -110,17 +109,14 @@ def _cached_atlas(studio, model: str) -> str | None:
 
 def _wire_atlas(studio, model, button, image, note) -> None:
     """The per-layer atlas is long work: it goes through the queue like any job, and is kept in the gallery."""
-    from ..jobs import AtlasJob
-    from .panel import owner_of, progress_html, statuses
-    from .jobqueue import DONE, FAILED
-
     def show(name, request: gr.Request):
         cached = _cached_atlas(studio, name)
         if cached:
             yield cached, ""
             return
         ticket = studio.queue.submit(lambda folder: AtlasJob(output=str(Path(folder) / "atlas.png"), model=name,
-                                                             per_layer=True), "atlas", owner_of(request))
+                                                             per_layer=True, settings=ATLAS_SETTINGS),
+                                     "atlas", owner_of(request))
         for status in statuses(studio.queue, ticket, owner_of(request)):
             if status.state == DONE:
                 yield str(status.item.result), ""

@@ -17,20 +17,19 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
+from .. import jobs
+from ..models import load_model
+
 
 class ModelCache:
     """load(name) -> Model, remembering the `keep` models used last (only the queue's one worker calls it)."""
 
-    def __init__(self, load: Callable[[str], Any] | None = None, keep: int = 2):
+    def __init__(self, load: Callable[[str], Any] = load_model, keep: int = 2):
         self.load, self.keep = load, keep
         self.models: OrderedDict[str, Any] = OrderedDict()
 
     def __call__(self, name: str):
         if name not in self.models:
-            if self.load is None:
-                from ..models import load_model
-
-                self.load = load_model
             self.models[name] = self.load(name)
             while len(self.models) > self.keep:
                 self.models.popitem(last=False)
@@ -43,21 +42,13 @@ class Runner:
     load_model: Callable[[str], Any] = field(default_factory=ModelCache)  # real weights, fetched on first use
 
     def run(self, job, progress: Callable[[Any], None], cancel) -> Path:
-        from .. import jobs
-
         return Path(jobs.run(job, progress=progress, cancel=cancel, load_model=self.load_model))
 
     def command_line(self, job) -> str:
-        from .. import jobs
-
         return jobs.command_line(job)
 
     def cancel_token(self):
-        from .. import jobs
-
         return jobs.CancelToken()
 
     def is_cancelled(self, error: BaseException) -> bool:
-        from .. import jobs
-
         return isinstance(error, jobs.Cancelled)

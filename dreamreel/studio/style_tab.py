@@ -11,7 +11,9 @@ from pathlib import Path
 
 import gradio as gr
 
+from ..core.stylize import StyleSettings
 from ..errors import DreamreelError
+from ..jobs import StyleJob
 from . import forms
 from .panel import job_panel, wire
 from .pickers import image_picker
@@ -28,9 +30,6 @@ def style_models(studio) -> list[str]:
 
 
 def style_job(folder: Path, content: str | None, model: str, styles, settings_values: dict):
-    from ..core.stylize import StyleSettings
-    from ..jobs import StyleJob
-
     if not content:
         raise DreamreelError("choose a content photo first: upload one or pick a sample")
     chosen = [(path, float(weight)) for path, weight in styles if path]
@@ -46,8 +45,6 @@ def style_job(folder: Path, content: str | None, model: str, styles, settings_va
 
 
 def build(studio) -> None:
-    from ..core.stylize import StyleSettings
-
     models = style_models(studio)
     with gr.Row(equal_height=False):
         with gr.Column(scale=5):

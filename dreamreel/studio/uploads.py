@@ -18,6 +18,7 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import DreamreelError
+from ..home import presets_dir
 from ..io import atomic_path, read_image, video_info, write_image
 
 MAX_IMAGE_BYTES = 25 * 2**20
@@ -101,7 +102,5 @@ def _file_digest(path: Path) -> str:
 
 
 def sample_images() -> dict[str, Path]:
-    from ..home import presets_dir
-
     folder = presets_dir() / "images"
     return {p.stem.replace("_", " "): p for p in sorted(folder.glob("*.jpg"))} if folder.is_dir() else {}
