@@ -102,14 +102,16 @@ def build(studio) -> None:
         with gr.Column(scale=5):
             menu = gr.Dropdown(choices, value=first, label="Preset", elem_id="animate-preset")
             top = {}
-            for row in (TOP[:2], TOP[2:4], TOP[4:]):
+            for row in (TOP[:2], TOP[2:4], TOP[4:6], TOP[6:]):
                 with gr.Row():
                     top.update(forms.controls(type(preset.render), row, "animate", defaults=values))
             gr.HTML('<p class="dr-hint">Camera moves per frame: a number, or keyframes such as '
                     '<code>[[0, 1.0], [48, 1.05, "smooth"]]</code>.</p>')
-            with gr.Row():
-                camera = forms.controls(camera_fields(), CAMERA, "animate",
-                                        defaults={key: values[f"camera.{key}"] for key in CAMERA})
+            camera = {}
+            for row in (CAMERA[:2], CAMERA[2:]):
+                with gr.Row():
+                    camera.update(forms.controls(camera_fields(), row, "animate",
+                                                 defaults={key: values[f"camera.{key}"] for key in row}))
             objective = forms.controls(type(preset.objective), OBJECTIVE, "animate",
                                        defaults={key: values[f"objective.{key}"] for key in OBJECTIVE})
             kind = gr.Radio(list(FORMATS), value="mp4", label="Format", elem_id="animate-format")

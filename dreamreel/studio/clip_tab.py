@@ -33,11 +33,16 @@ def _preset_side(name: str | None) -> int:
 
 
 def _seconds(value, what: str) -> float | None:
-    if value in (None, ""):
+    """A time box: empty means "not set"; anything else must be a number of seconds, 0 or more."""
+    if value is None or not str(value).strip():
         return None
-    if float(value) < 0:
+    try:
+        seconds = float(value)
+    except ValueError:
+        raise DreamreelError(f"{what} must be a number of seconds such as 2.5; got {value!r}") from None
+    if not seconds >= 0 or seconds == float("inf"):
         raise DreamreelError(f"{what} must be 0 or more seconds; got {value}")
-    return float(value)
+    return seconds
 
 
 def clip_job(folder: Path, clip: str | None, look: str, preset: str | None, style: str | None, start, end,
@@ -74,8 +79,8 @@ def build(studio) -> None:
             with gr.Accordion("Your style image (for “Style of your image”)", open=False):
                 style = image_picker(studio, "clip-style", "Style", sample="starry night", height=160)
             with gr.Row():
-                start = gr.Number(None, label="Start (s)", info="empty: from the beginning", elem_id="clip-start")
-                end = gr.Number(None, label="End (s)", info="empty: to the end", elem_id="clip-end")
+                start = gr.Textbox("", label="Start (seconds)", placeholder="from the beginning", elem_id="clip-start")
+                end = gr.Textbox("", label="End (seconds)", placeholder="to the end", elem_id="clip-end")
             max_side = gr.Slider(64, 1920, value=_preset_side(first), step=16,
                                  label="Working size (longer side, px)",
                                  info="frames are shrunk to this first; larger is slower",

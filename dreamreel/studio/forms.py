@@ -64,6 +64,7 @@ def control(name: str, f: dataclasses.Field, value: Any, elem_id: str):
     kind = getattr(check, "kind", type(value))
     if kind is Track:  # a constant move is a number; keyframes are edited as text
         kind = float if isinstance(value, (int, float)) else str
+    hint = hint.replace("*", "\u2217")  # hints are read as Markdown: "0.5*a - 0.2*b" would turn italic
     common = dict(label=label_of(name), info=hint, elem_id=elem_id)
     if getattr(check, "options", None):
         return gr.Dropdown(choices=list(check.options), value=value, **common)

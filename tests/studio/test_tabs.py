@@ -101,6 +101,11 @@ def test_clip_jobs_for_a_preset_and_for_your_own_painting(tmp_path):
     with pytest.raises(DreamreelError, match="upload a clip first"):
         clip_job(tmp_path, None, "Preset", "dream_dots", None, None, None, True)
     with pytest.raises(DreamreelError, match="must come after the start"):
-        clip_job(tmp_path, "in.mp4", "Preset", "dream_dots", None, 3, 2, True)
+        clip_job(tmp_path, "in.mp4", "Preset", "dream_dots", None, "3", "2", True)
+    with pytest.raises(DreamreelError, match="end must be a number of seconds such as 2.5; got 'soon'"):
+        clip_job(tmp_path, "in.mp4", "Preset", "dream_dots", None, "", "soon", True)
+    with pytest.raises(DreamreelError, match="start must be 0 or more seconds"):
+        clip_job(tmp_path, "in.mp4", "Preset", "dream_dots", None, "nan", "", True)
+    assert clip_job(tmp_path, "in.mp4", "Preset", "dream_dots", None, " ", "1.5", True).end == 1.5
     with pytest.raises(DreamreelError, match="choose the image"):
         clip_job(tmp_path, "in.mp4", "Style of your image", None, None, None, None, True)
