@@ -101,3 +101,21 @@ def test_every_tab_opens(page, tab):
     page.tab(tab)
     assert "Traceback" not in page.driver.page_source
     page.screenshot(tab.lower())
+
+
+def test_gallery_tab_lists_results_with_their_command(page, served, photo_file):
+    import shutil
+
+    from dreamreel.studio.gallery import new_item_id, record_of
+
+    studio = served[0]
+    item_id = new_item_id()  # a result from an earlier run of the studio: a folder with settings.json
+    shutil.copy(photo_file, studio.gallery.stage(item_id) / "dream.png")
+    studio.gallery.publish(item_id, record_of({"input": "photo.png"}, "dream", "dreamreel dream photo.png -o x.png",
+                                              "dream.png"))
+    page.tab("Gallery")
+    thumbnails = "#gallery-items button img"
+    page.wait(lambda: page.driver.find_elements(page.by.CSS_SELECTOR, thumbnails), "the gallery's thumbnails")
+    page.driver.find_elements(page.by.CSS_SELECTOR, thumbnails)[0].click()  # newest first
+    page.wait(lambda: page.value("gallery-command") == "dreamreel dream photo.png -o x.png", "the item's command")
+    assert '"input": "photo.png"' in page.find("#gallery-settings").text
