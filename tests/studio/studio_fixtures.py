@@ -83,10 +83,7 @@ def tiny_vgg16(tiny_model):  # tiny_model: tests/conftest.py
     registered vgg16 (which has every tiny layer), the page offers the tiny layers, and the loader returns it."""
     from dreamreel.models import Model
 
-    spec = dataclasses.replace(tiny_model.spec, name="vgg16", dream_layers=("block3_conv2",),
-                               style_layers=("block1_conv1", "block2_conv1", "block3_conv1"),
-                               content_layer="block3_conv2")
-    return Model(params=tiny_model.params, spec=spec)
+    return Model(params=tiny_model.params, spec=dataclasses.replace(tiny_model.spec, name="vgg16"))
 
 
 @pytest.fixture(scope="session")
