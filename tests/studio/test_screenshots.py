@@ -18,11 +18,13 @@ LONG = 1800.0  # seconds: real weights on a shared CPU
 
 
 def finish(page: Page, tab: str) -> None:
+    def state() -> str:
+        refused = page.driver.find_elements(page.by.CSS_SELECTOR, f"#{tab}-message .dr-error")
+        return "refused" if refused else page.find(f"#{tab}-progress .dr-progress").get_attribute("data-state")
+
     page.click(f"{tab}-run")
-    page.wait(lambda: page.find(f"#{tab}-progress .dr-progress").get_attribute("data-state") in ("done", "failed"),
-              f"the {tab} job", timeout=LONG)
-    assert page.find(f"#{tab}-progress .dr-progress").get_attribute("data-state") == "done", \
-        page.text(f"{tab}-message")
+    page.wait(lambda: state() in ("done", "failed", "refused"), f"the {tab} job", timeout=LONG)
+    assert state() == "done", page.text(f"{tab}-message")
 
 
 @pytest.mark.integration
