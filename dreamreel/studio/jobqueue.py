@@ -1,6 +1,6 @@
 """The studio's job queue: one worker thread runs jobs first in, first out (one at a time: a CPU has no room for two).
 
-JobQueue(runner, gallery) -> queue; queue.start() starts the worker, queue.stop() ends it after the current job
+JobQueue(runner, gallery) -> queue; queue.start() starts the worker; queue.stop() cancels every job and ends it
 queue.submit(make_job, kind, owner) -> ticket id
     make_job(folder: Path) -> job   the job, writing into `folder` (a staging folder while it runs, then the
                                     gallery folder: its settings.json and command line name the final place)
@@ -153,10 +153,12 @@ class JobQueue:
         return self
 
     def stop(self, timeout: float | None = None) -> None:
+        """Cancel every job (the running one stops within a step, its staging folder removed), end the worker."""
         with self._changed:
             self._stopping = True
-            for ticket_id in list(self._waiting):
-                self.cancel(ticket_id, self._tickets[ticket_id].owner)
+            for ticket_id, ticket in list(self._tickets.items()):
+                if not ticket.status.finished:
+                    self.cancel(ticket_id, ticket.owner)
             self._changed.notify_all()
         if self._thread is not None:
             self._thread.join(timeout)
