@@ -52,7 +52,7 @@ def build(studio) -> None:
             slots = []
             with gr.Row():
                 for slot in range(STYLE_SLOTS):
-                    with gr.Column(min_width=180):
+                    with gr.Column(min_width=120):
                         picker = image_picker(studio, f"style-{slot + 1}", f"Style {slot + 1}",
                                               sample="starry night" if slot == 0 else None, height=140)
                         weight = gr.Slider(0, 5, value=1.0, step=0.1, label="Weight",

@@ -7,6 +7,7 @@ same browser code as the tests. Runs only with DREAMREEL_SCREENSHOTS=1 (it rewri
 from __future__ import annotations
 
 import os
+import time
 from pathlib import Path
 
 import pytest
@@ -25,6 +26,7 @@ def finish(page: Page, tab: str) -> None:
     page.click(f"{tab}-run")
     page.wait(lambda: state() in ("done", "failed", "refused"), f"the {tab} job", timeout=LONG)
     assert state() == "done", page.text(f"{tab}-message")
+    time.sleep(1.5)  # a picture, not a measurement: let the page settle (the Run button comes back from pending)
 
 
 @pytest.mark.integration
