@@ -13,6 +13,8 @@ from ..recipe import Recipe
 from .flags import add_settings, positive_int, settings_from
 from .progress import progress_bar
 
+ORDER = 10  # place in `dreamreel --help`
+
 EXAMPLES = """\
 examples:
   dreamreel dream photo.jpg -o dream.jpg

@@ -9,6 +9,8 @@ from ..jobs import RenderJob, run
 from .flags import positive_int
 from .progress import progress_bar
 
+ORDER = 40  # place in `dreamreel --help`
+
 EXAMPLES = """\
 examples:
   dreamreel presets                                        # the presets and what each does

@@ -12,6 +12,8 @@ from ..models import DEFAULT_MODEL
 from .flags import add_settings, settings_from
 from .progress import progress_bar
 
+ORDER = 20  # place in `dreamreel --help`
+
 EXAMPLES = """\
 examples:
   dreamreel style photo.jpg starry_night.jpg -o starry.jpg

@@ -9,6 +9,8 @@ import sys
 from ..jobs import ClipJob, run
 from .progress import progress_bar
 
+ORDER = 50  # place in `dreamreel --help`
+
 EXAMPLES = """\
 examples:
   dreamreel video clip.mp4 -o dots.mp4 --preset dream_dots              # presets/video/*.toml

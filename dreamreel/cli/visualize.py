@@ -11,6 +11,8 @@ from ..models import DEFAULT_MODEL
 from .flags import add_settings, settings_from
 from .progress import progress_bar
 
+ORDER = 30  # place in `dreamreel --help`
+
 EXAMPLES = """\
 examples:
   dreamreel visualize -o ch.png --objective "block4_conv3_pre_relu:12"          # one channel, from noise

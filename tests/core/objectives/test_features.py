@@ -23,7 +23,7 @@ def acts(tiny_model):
 def classifier(tiny_model) -> Model:
     """The tiny model with block3_conv2_pre_relu's 8 channels standing in for the logits of 8 classes."""
     spec = dataclasses.replace(tiny_model.spec, class_layer="block3_conv2_pre_relu",
-                               labels=tuple(f"class{k}" for k in range(8)), _index={})
+                               labels=tuple(f"class{k}" for k in range(8)))
     return Model(params=tiny_model.params, spec=spec)
 
 
