@@ -1,7 +1,8 @@
 """The Dream tab: a photo, a model, the layers to amplify (with what each layer dreams), the dream's settings.
 
 build(studio) -> None           lays out the tab inside the current gr.Tab and wires its events
-dream_job(folder, photo, model, layers, recipe values, settings values, max side) -> DreamJob   (pure)
+dream_job(folder, photo, model, layers, channels, guide, guide values, settings values, max side, default layers)
+    -> DreamJob (pure)
 layer_choices(spec) -> [layer name]   the layers worth dreaming: the model's conv layers
 """
 
@@ -35,13 +36,15 @@ def layer_choices(spec) -> list[str]:
 
 
 def dream_job(folder: Path, photo: str | None, model: str, layers, channels: str, guide: str | None,
-              guide_values: dict, settings_values: dict, max_side):
+              guide_values: dict, settings_values: dict, max_side, default_layers=()):
+    """The model's own dream layers stay implicit, so the command line says only what the user changed."""
     if not photo:
         raise DreamreelError("choose a photo first: upload one or pick a sample")
     if not layers:
         raise DreamreelError("choose at least one layer to dream")
+    objective = "" if tuple(layers) == tuple(default_layers) else " + ".join(layers)
     recipe = forms.settings_from(Recipe, ("layers", "channels", *guide_values),
-                                 (" + ".join(layers), channels, *guide_values.values()),
+                                 (objective, channels, *guide_values.values()),
                                  base=Recipe(guide=guide or ""))
     settings = forms.settings_from(DreamSettings, list(settings_values), list(settings_values.values()))
     return DreamJob(input=photo, output=str(Path(folder) / OUTPUT), model=model, recipe=recipe, settings=settings,
@@ -91,10 +94,9 @@ def build(studio) -> None:
     def make(photo_path, model_name, layer_names, channel_text, guide_path, *rest):
         guide_values = dict(zip(guide_names, rest))
         settings_values = dict(zip(setting_names, rest[len(guide_names):]))
-        side = rest[-1]
-        studio.spec(model_name)
+        side, defaults = rest[-1], studio.spec(model_name).dream_layers
         return "dream", lambda folder: dream_job(folder, photo_path, model_name, layer_names, channel_text,
-                                                 guide_path, guide_values, settings_values, side)
+                                                 guide_path, guide_values, settings_values, side, defaults)
 
     wire(panel, studio, inputs, make, lambda item: [], [], preview=result)
     _wire_atlas(studio, model, show_atlas, atlas, atlas_note)

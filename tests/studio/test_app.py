@@ -9,6 +9,9 @@ import pytest
 from studio_fixtures import (Page, browser, gradio, not_an_image, page, photo_file, served,  # noqa: F401
                              studio_home, tiny_vgg16)
 
+# gradio's own queue uses pandas calls that pandas 3 deprecates: not ours to fix
+pytestmark = pytest.mark.filterwarnings("ignore::Warning:gradio.queueing")
+
 
 def progress_state(page: Page, tab: str) -> str:
     return page.find(f"#{tab}-progress .dr-progress").get_attribute("data-state")

@@ -14,6 +14,9 @@ import pytest
 
 from studio_fixtures import Page, browser, free_port, gradio  # noqa: F401
 
+# gradio's own queue uses pandas calls that pandas 3 deprecates: not ours to fix
+pytestmark = pytest.mark.filterwarnings("ignore::Warning:gradio.queueing")
+
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 LONG = 1800.0  # seconds: real weights on a shared CPU
 

@@ -27,6 +27,10 @@ def test_dream_job_from_the_controls(tmp_path):
                            recipe=Recipe(layers="block4_conv3 + block5_conv1"),
                            settings=DreamSettings(octaves=3, step_size=2 / 255), max_side=512)
     assert command_line(job).startswith(f"dreamreel dream in.png -o {tmp_path / 'dream.png'} --objective ")
+    implicit = dream_job(tmp_path, "in.png", "vgg16", ["block4_conv3", "block5_conv1"], "", None, {}, {}, None,
+                         ("block4_conv3", "block5_conv1"))  # the model's own layers: no --objective
+    assert implicit.recipe == Recipe()
+    assert command_line(implicit) == f"dreamreel dream in.png -o {tmp_path / 'dream.png'}"
 
 
 def test_dream_job_refusals(tmp_path):
