@@ -27,13 +27,13 @@ WATCH_SECONDS = 0.5  # longest wait between two looks at a job; progress reports
 
 @dataclass
 class Panel:
-    tab: str
     run: Any
     cancel: Any
     progress: Any
     message: Any
     command: Any
     ticket: Any  # gr.State: the id of this browser tab's latest job (kept on the server)
+    started: Any  # gr.State: the job the last press of Run started, None if it was refused (nothing to watch)
 
 
 def job_panel(tab: str, run_label: str) -> Panel:
@@ -44,7 +44,7 @@ def job_panel(tab: str, run_label: str) -> Panel:
     message = gr.HTML("", elem_id=f"{tab}-message")
     command = gr.Textbox("", label="The same in a terminal", lines=1, max_lines=4, interactive=False,
                          buttons=["copy"], elem_id=f"{tab}-command", elem_classes=["dr-command"])
-    return Panel(tab, run, cancel, progress, message, command, gr.State(None))
+    return Panel(run, cancel, progress, message, command, gr.State(None), gr.State(None))
 
 
 def duration(seconds: float) -> str:
@@ -107,19 +107,22 @@ def statuses(queue, ticket: str, owner: str):
 def wire(panel: Panel, studio, inputs: Sequence[Any], make: Callable[..., tuple[str, Callable]],
          show: Callable[[Any], list], results: Sequence[Any], preview: Any = None) -> None:
     """Run -> submit, then watch until the job ends; Cancel -> cancel this tab's job."""
-    def submit(request: gr.Request, *values):  # gradio passes the request where the signature asks for it
+    def submit(request: gr.Request, current, *values):  # gradio passes the request where the signature asks
+        owner = owner_of(request)
         try:
+            if current is not None and _unfinished(studio.queue, current, owner):
+                raise DreamreelError("this tab's job is not finished yet: wait for it, or press Cancel")
             kind, job_for = make(*values)
-            ticket = studio.queue.submit(job_for, kind, owner_of(request))
+            ticket = studio.queue.submit(job_for, kind, owner)
         except DreamreelError as error:
-            return None, message_html(str(error), error=True), progress_html(None), ""
-        return ticket, message_html(""), progress_html(studio.queue.status(ticket, owner_of(request))), \
-            studio.queue.status(ticket, owner_of(request)).command
+            return current, None, message_html(str(error), error=True), gr.skip(), gr.skip()
+        status = studio.queue.status(ticket, owner)
+        return ticket, ticket, message_html(""), progress_html(status), status.command
 
     outputs = [panel.progress, panel.message, *([preview] if preview is not None else []), *results]
 
     def watch(ticket, request: gr.Request):
-        if ticket is None:  # the submission was refused: its message is already on the page
+        if ticket is None:  # the press was refused: its message is already on the page
             yield [gr.skip()] * len(outputs)
             return
         shown_preview = None
@@ -140,10 +143,18 @@ def wire(panel: Panel, studio, inputs: Sequence[Any], make: Callable[..., tuple[
             return message_html(str(error), error=True)
         return gr.skip()
 
-    panel.run.click(submit, list(inputs), [panel.ticket, panel.message, panel.progress, panel.command],
+    panel.run.click(submit, [panel.ticket, *inputs],
+                    [panel.ticket, panel.started, panel.message, panel.progress, panel.command],
                     concurrency_limit=None, show_progress="hidden") \
-        .then(watch, [panel.ticket], outputs, concurrency_limit=None, show_progress="hidden")
+        .then(watch, [panel.started], outputs, concurrency_limit=None, show_progress="hidden")
     panel.cancel.click(cancel, [panel.ticket], [panel.message], concurrency_limit=None, show_progress="hidden")
+
+
+def _unfinished(queue, ticket: str, owner: str) -> bool:
+    try:
+        return not queue.status(ticket, owner).finished
+    except DreamreelError:  # long finished and forgotten by the queue
+        return False
 
 
 def _preview_value(status: Status, shown):

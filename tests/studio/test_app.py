@@ -72,6 +72,9 @@ def test_cancel_stops_an_animation_and_leaves_nothing(page, served, studio_home)
     studio = served[0]
     before = {item.id for item in studio.gallery.items()}
     start_small_animation(page)
+    page.click("animate-run")  # a second press while the first job runs is refused, in one line
+    page.wait(lambda: page.text("animate-message"), "the refusal")
+    assert page.text("animate-message") == "this tab's job is not finished yet: wait for it, or press Cancel"
     page.click("animate-cancel")
     page.wait(lambda: progress_state(page, "animate") == "cancelled", "the animation to stop")
     assert "cancelled" in page.text("animate-progress")

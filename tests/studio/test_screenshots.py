@@ -42,8 +42,13 @@ def test_screenshots_of_every_tab(browser, tmp_path):
     try:
         browser.set_window_size(1400, 1250)
         page = Page(browser, url).open()
+        [opener] = [b for b in page.driver.find_elements(page.by.CSS_SELECTOR, "button")
+                    if b.text.startswith("What each layer dreams")]
+        opener.click()
+        page.click("dream-atlas-run")  # queued first: the dream below waits for it, as a user's would
         page.set_value("dream-max-side", 448)
         finish(page, "dream")
+        assert "atlas.png" in page.image_src("dream-atlas")
         page.screenshot("dream")
 
         page.tab("Style")
