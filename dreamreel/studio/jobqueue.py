@@ -65,7 +65,6 @@ class _Ticket:
     job: Any
     final_job: Any
     token: Any
-    started: float | None = None
     first_report: tuple[float, int] | None = None  # (time, done) of the first progress report
 
 
@@ -170,7 +169,6 @@ class JobQueue:
                 if self._stopping and not self._waiting:
                     return
                 ticket = self._tickets[self._waiting.popleft()]
-                ticket.started = self.clock()
                 self._update(ticket, state=RUNNING, position=0)
                 self._renumber()
             self._run(ticket)
