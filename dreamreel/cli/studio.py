@@ -12,6 +12,8 @@ import sys
 
 from ..errors import DreamreelError
 
+ORDER = 60  # place in `dreamreel --help`
+
 STUDIO_EXAMPLES = """\
 examples:
   dreamreel studio                      # then open http://127.0.0.1:7860 in a browser

@@ -41,6 +41,19 @@ def test_a_port_in_use_is_one_line(tmp_path, monkeypatch):
             main(args)
 
 
+def test_dreamreel_studio_on_a_taken_port_exits_2_with_one_line(tmp_path, monkeypatch, capsys):
+    pytest.importorskip("gradio")
+    from dreamreel.cli import main as dreamreel
+
+    monkeypatch.setenv("DREAMREEL_HOME", str(tmp_path))
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        assert dreamreel(["studio", "--port", str(taken.getsockname()[1])]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("dreamreel: error: cannot listen on 127.0.0.1:") and err.count("\n") == 1
+
+
 def test_a_non_local_host_warns():
     pytest.importorskip("gradio")
     from dreamreel.studio.app import LOOPBACK, launch
