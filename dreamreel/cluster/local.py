@@ -24,7 +24,7 @@ from ..errors import DreamreelError
 from .session import import_ray
 
 START_SECONDS = 180.0  # a loaded 2-core machine has taken 30 s to bring up two nodes
-STOP_SECONDS = 15.0
+STOP_SECONDS = 5.0
 
 
 def _free_port() -> int:
