@@ -54,11 +54,15 @@ def add(commands) -> None:
 
 
 def job_from(args) -> RenderJob:
-    overrides = list(args.overrides)
+    (job,) = jobs_from(args)
+    return job
+
+
+def _job(args, preset: str, output: str | None, overrides: list[str]) -> RenderJob:
     for key, value in (("frames", args.frames), ("fps", args.fps), ("quality", args.quality)):
         if value is not None:
             overrides.append(f"{key}={value}")
-    return RenderJob(args.preset, args.output, tuple(overrides), args.preview, args.preview_every,
+    return RenderJob(preset, output, tuple(overrides), args.preview, args.preview_every,
                      resume=not args.restart, keep_frames=args.keep_frames)
 
 
@@ -73,9 +77,8 @@ def jobs_from(args) -> list[RenderJob]:
     for preset in presets:
         for seed in seeds:
             name = Path(preset).stem + (f"-seed{seed}" if seed is not None else "") + ".mp4"
-            jobs.append(job_from(argparse.Namespace(**{
-                **vars(args), "preset": preset, "output": str(Path(args.output, name)) if several else args.output,
-                "overrides": args.overrides + ([f"seed={seed}"] if seed is not None else [])})))
+            jobs.append(_job(args, preset, str(Path(args.output, name)) if several else args.output,
+                             list(args.overrides) + ([f"seed={seed}"] if seed is not None else [])))
     return jobs
 
 
