@@ -94,7 +94,6 @@ class StyleJob:
     styles: tuple[str, ...]
     output: str
     model: str = DEFAULT_MODEL
-    style_blend: tuple[float, ...] | None = None
     settings: StyleSettings = StyleSettings()
 
     command = "style"
@@ -229,8 +228,7 @@ def _run_style(job: StyleJob, ctx: _Context) -> Path:
     content = read_image(job.content) if job.content else None
     styles = [read_image(path) for path in job.styles]
     model = ctx.model(job.model)
-    result = stylize(content, styles, model=model, style_blend=job.style_blend, settings=job.settings,
-                     progress=ctx.report)
+    result = stylize(content, styles, model=model, settings=job.settings, progress=ctx.report)
     return write_image(output, result, quality=90)
 
 
@@ -239,7 +237,7 @@ def _visualize_objective(job: VisualizeJob, spec):
         raise DreamreelError("give one of --objective SPEC or --class LABEL")
     if job.class_label and spec.class_layer is None:
         raise DreamreelError(f"model {spec.name!r} has no classifier head; try --model inception_v1")
-    objective = parse_objective(job.objective) if job.objective else class_logit(job.class_label, spec.class_layer)
+    objective = parse_objective(job.objective) if job.objective else class_logit(job.class_label)
     return objective.bind(spec)
 
 
@@ -368,7 +366,7 @@ def _flag(f: dataclasses.Field) -> str:
 
 
 def _value(value) -> list[str]:
-    from .motion.camera import Track
+    from .motion.keyframes import Track
 
     if isinstance(value, Track):
         if not value.is_constant:
@@ -403,7 +401,6 @@ def command_line(job: Job) -> str:
         args += ["--timelapse", job.timelapse] if job.timelapse else []
     elif isinstance(job, StyleJob):
         args += [p for p in (job.content, *job.styles) if p] + ["-o", job.output]
-        args += ["--style-weights", *map(str, job.style_blend)] if job.style_blend else []
         args += _settings_flags(job.settings)
     elif isinstance(job, VisualizeJob):
         args += ["-o", job.output]

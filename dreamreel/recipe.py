@@ -24,19 +24,11 @@ from .core.fields import choice, integer, number, path_or, setting, strings, tex
 from .errors import DreamreelError
 from .io import read_image, resize
 from .models.registry import Model, activations
-from .motion.camera import Track, parse_track
+from .motion.keyframes import Track, track
 
 GUIDE_MODES = ("dot", "l1", "l2", "match", "channels")
 SPATIAL_GUIDES = ("dot", "l1", "l2")  # compared position by position: the guide is framed like the picture
 GUIDE_SIDE = 512  # guides and paintings are read at this size: features, not pixels, are compared
-
-
-def track(low: float | None = None, high: float | None = None):
-    def check(value, key):
-        return value if isinstance(value, Track) else parse_track(value, key, low=low, high=high)
-
-    check.kind = Track
-    return check
 
 
 @dataclass(frozen=True)
@@ -144,7 +136,7 @@ def _acts(model: Model, image: np.ndarray, names) -> dict:
 def _base_term(recipe: Recipe, model: Model) -> O.Objective | None:
     spec = model.spec
     if recipe.class_label:
-        return O.class_logit(recipe.class_label, spec.class_layer)
+        return O.class_logit(recipe.class_label)
     if recipe.channels_from:
         (name,) = _base_layers(recipe, spec)
         batch = np.stack([resize(read_image(p), 224, 224) for p in recipe.channels_from])
@@ -214,10 +206,8 @@ def resolve(recipe: Recipe, model: Model, *, size: tuple[int, int] | None = None
             add(O.pixels(pixel_target if size is None else cover(pixel_target, size), recipe.pixel_loss),
                 lambda i: recipe.pixel_weight)
     if recipe.style:
-        from .core.stylize import style_loss
-
         painting = read_image(recipe.style, max_side=GUIDE_SIDE)
-        add(style_loss(model, [painting], layers=recipe.style_layers or model.spec.style_layers),
+        add(O.style_loss(model, [painting], layers=recipe.style_layers or model.spec.style_layers),
             tracked(recipe.style_weight, -1.0))
     if not terms:
         raise DreamreelError("the objective is empty: dream_weight is 0 and there is no guide or style")

@@ -17,6 +17,7 @@ non-finite values and files that are not UTF-8 TOML raise a one-line DreamreelEr
 
 from __future__ import annotations
 
+import dataclasses
 import difflib
 import hashlib
 import os
@@ -32,8 +33,10 @@ from .errors import DreamreelError
 from .home import presets_dir
 from .io import WriterSettings
 from .models import DEFAULT_MODEL
-from .motion.camera import EASINGS, INTERPOLATIONS, Camera, Track
-from .recipe import Recipe, check_layers, track
+from .motion.camera import MOVES, Camera, settings_keys
+from .motion.keyframes import EASINGS, Track
+from .motion.warp import INTERPOLATIONS
+from .recipe import Recipe, check_layers
 
 _DREAM = {f.name: default_of(f) for f in fields(DreamSettings)}
 _STYLE = {f.name: default_of(f) for f in fields(StyleSettings)}
@@ -82,22 +85,6 @@ class RenderSettings:
                              jitter=self.jitter, tile_size=self.tile_size, normalize=self.normalize, seed=self.seed)
 
 
-@dataclass(frozen=True)
-class CameraSettings:
-    """[camera]: the move from each frame to the next (numbers or keyframes)."""
-
-    zoom: Track = setting(Track.constant(1.0), track(0.25, 4.0), "scale per frame about the centre; > 1 goes in")
-    rotate: Track = setting(Track.constant(0.0), track(-45.0, 45.0), "degrees per frame, counter-clockwise")
-    pan_x: Track = setting(Track.constant(0.0), track(-1000.0, 1000.0), "camera moves right, pixels per frame")
-    pan_y: Track = setting(Track.constant(0.0), track(-1000.0, 1000.0), "camera moves down, pixels per frame")
-
-    def __post_init__(self):
-        validate(self)
-
-    def camera(self) -> Camera:
-        return Camera(self.zoom, self.rotate, self.pan_x, self.pan_y)
-
-
 CLIP_MODES = ("dream", "style")
 
 
@@ -132,7 +119,8 @@ class ClipSettings:
     first_iterations: int = setting(200, integer(1, 100_000), "style mode: iterations of the first frame")
     iterations: int = setting(60, integer(1, 100_000), "style mode: optimiser iterations per frame")
     first_scales: int = setting(2, integer(1, 8), "style mode: scales of the first frame")
-    lr: float = setting(_STYLE["lr"], number(0.0, 1.0, low_open=True), "style mode: Adam's learning rate")
+    learning_rate: float = setting(_STYLE["learning_rate"], number(0.0, 1.0, low_open=True),
+                                   "style mode: Adam's learning rate")
     loss: str = setting(_STYLE["loss"], choice(STYLE_LOSSES), "style mode: Gram matrices or mean and covariance")
     original_colors: bool = setting(False, boolean, "style mode: keep the clip's colours")
 
@@ -142,9 +130,9 @@ class ClipSettings:
 
 DREAM_ONLY = ("steps", "step_size", "first_octaves", "first_steps", "carry", "tile_size", "jitter", "normalize")
 STYLE_ONLY = ("style", "content_weight", "style_weight", "tv_weight", "temporal_weight", "first_iterations",
-              "iterations", "first_scales", "lr", "loss", "original_colors")
+              "iterations", "first_scales", "learning_rate", "loss", "original_colors")
 
-ANIMATION_SECTIONS: dict[str | None, type] = {None: RenderSettings, "camera": CameraSettings, "objective": Recipe}
+ANIMATION_SECTIONS: dict[str | None, type] = {None: RenderSettings, "camera": Camera, "objective": Recipe}
 CLIP_SECTIONS: dict[str | None, type] = {None: ClipSettings, "objective": Recipe}
 
 
@@ -177,7 +165,7 @@ class _PresetBase:
         """Every setting as JSON-ready data (tracks as their keyframes), the same for equal presets."""
         out: dict = {"name": self.name}
         for section, obj in self.sections().items():
-            values = {f.name: _plain(getattr(obj, f.name)) for f in fields(obj)}
+            values = {key: _plain(value) for key, value in _values(obj).items()}
             out.update(values) if section is None else out.__setitem__(section, values)
         return out
 
@@ -198,7 +186,7 @@ class _PresetBase:
 @dataclass(frozen=True)
 class Preset(_PresetBase):
     render: RenderSettings = RenderSettings()
-    camera: CameraSettings = CameraSettings()
+    camera: Camera = Camera.from_settings({})
     recipe: Recipe = Recipe()
 
     def sections(self):
@@ -212,6 +200,24 @@ class ClipPreset(_PresetBase):
 
     def sections(self):
         return {None: self.clip, "objective": self.recipe}
+
+
+def _section_fields(cls) -> dict[str, dataclasses.Field]:
+    """The keys of a preset section: a settings dataclass's fields, or every registered camera move's keys."""
+    if cls is Camera:
+        return {key: f for move in MOVES.values() for key, f in settings_keys(move).items()}
+    return {f.name: f for f in fields(cls)}
+
+
+def _values(obj) -> dict[str, Any]:
+    """A section's settings by key (a Camera's by the keys of its moves)."""
+    if isinstance(obj, Camera):
+        return {key: getattr(move, f.name) for move in obj.moves for key, f in settings_keys(type(move)).items()}
+    return {f.name: getattr(obj, f.name) for f in fields(obj)}
+
+
+def _build(cls, kwargs: dict):
+    return Camera.from_settings(kwargs) if cls is Camera else cls(**kwargs)
 
 
 def _flatten(data: dict, prefix: str = "") -> list[tuple[str, str]]:
@@ -308,7 +314,7 @@ def parse_sections(raw: dict, sections: dict[str | None, type], *, base: Path | 
             values[None][key] = value
     out = {}
     for section, cls in sections.items():
-        known = {f.name: f for f in fields(cls)}
+        known = _section_fields(cls)
         kwargs = {}
         for leaf, value in values[section].items():
             full = f"{section}.{leaf}" if section else leaf
@@ -322,7 +328,7 @@ def parse_sections(raw: dict, sections: dict[str | None, type], *, base: Path | 
             kwargs[leaf] = _resolve_paths(value, check, Path.cwd() if full in from_cli or base is None else base,
                                           full, where)
         try:
-            out[section] = cls(**kwargs)
+            out[section] = _build(cls, kwargs)
         except DreamreelError as error:
             raise DreamreelError(f"{origin}: {error}") from None
     return out
@@ -350,7 +356,7 @@ def _check_key(sections: dict, section: str | None, leaf: str, where: str) -> No
     if section is not None and section not in sections:
         names = ", ".join(f"[{s}]" for s in sections if s)
         raise DreamreelError(f"{where}: unknown section {section!r}; allowed: {names} and top-level keys")
-    known = [f.name for f in fields(sections[section])]
+    known = list(_section_fields(sections[section]))
     if leaf not in known:
         prefix = f"{section}." if section else ""
         close = difflib.get_close_matches(leaf, known, n=1)
@@ -405,11 +411,10 @@ def _check_animation(preset: Preset, origin: str) -> None:
             raise DreamreelError(f"{origin}: objective.position must be between 0 and {limit} (the sweep has "
                                  f"{len(o.sweep)} stages); got {key.value:g}")
     for section, obj in (("camera", preset.camera), ("objective", o)):
-        for f in fields(obj):
-            value = getattr(obj, f.name)
+        for key, value in _values(obj).items():
             if isinstance(value, Track):
                 try:
-                    value.check(f"{section}.{f.name}", r.frames, r.loop)
+                    value.check(f"{section}.{key}", r.frames, r.loop)
                 except DreamreelError as error:
                     raise DreamreelError(f"{origin}: {error}") from None
 
@@ -424,10 +429,10 @@ def describe_settings(sections: dict[str | None, type] = ANIMATION_SECTIONS) -> 
     lines = []
     for section, cls in sections.items():
         lines.append("top-level keys:" if section is None else f"[{section}]:")
-        for f in fields(cls):
+        for key, f in _section_fields(cls).items():
             default = default_of(f)
             if isinstance(default, Track):
                 default = default.describe()
-            lines.append(f"  {f.name} = {default!r}  # {f.metadata['help']}")
+            lines.append(f"  {key} = {default!r}  # {f.metadata['help']}")
     lines.append(f"easings: {', '.join(EASINGS)}")
     return "\n".join(lines)

@@ -99,7 +99,9 @@ def test_a_style_job_and_texture_synthesis(tmp_path, picture, loader):
     style = str(write_image(tmp_path / "style.png", photo((40, 40))[::-1]))
     out = run(StyleJob(picture, (style,), str(tmp_path / "s.png"), settings=settings), load_model=loader)
     assert read_image(out).shape[:2] in ((21, 32), (22, 32))
-    texture = run(StyleJob(None, (style,), str(tmp_path / "t.png"), settings=settings), load_model=loader)
+    texture = run(StyleJob(style, (), str(tmp_path / "t.png"),
+                           settings=StyleSettings(size=32, scales=1, iterations=4, reconstruct="style")),
+                  load_model=loader)
     assert read_image(texture).shape == (32, 32, 3)
 
 
@@ -193,8 +195,8 @@ def test_cancel_stops_within_one_step_and_leaves_nothing(tmp_path, picture, pres
              settings=DreamSettings(octaves=5, step_size=0.01, seed=3), max_side=256, timelapse="t.gif"),
     DreamJob("in.png", "out.png", recipe=Recipe(layers="block4_conv3 + 0.5*block5_conv1:12",
                                                 style="s.jpg", style_layers=("block1_conv1", "block2_conv1"))),
-    StyleJob("c.jpg", ("a.jpg", "b.jpg"), "o.jpg", style_blend=(3.0, 1.0),
-             settings=StyleSettings(original_colors=True, size=256)),
+    StyleJob("c.jpg", ("a.jpg", "b.jpg"), "o.jpg",
+             settings=StyleSettings(style_blend=(3.0, 1.0), original_colors=True, size=256, learning_rate=0.05)),
     VisualizeJob("v.png", objective="block4_conv3:1", settings=VisualizeSettings(size=64)),
     AtlasJob("a.png", per_layer=True, channel=3),
     RenderJob("infinite_zoom", "z.gif", ("frames=4", "camera.zoom=1.1")),

@@ -47,7 +47,7 @@ def add(commands) -> None:
     p.add_argument("--model", default=DEFAULT_MODEL, help=f"network (default {DEFAULT_MODEL}; see `dreamreel models`)")
     p.add_argument("--layer", action="append", metavar="NAME",
                    help="layer to amplify; repeat to sum several (default: the model's dream layers)")
-    add_settings(p.add_argument_group("how the dream runs"), DreamSettings, flags={"tile_size": "tile"})
+    add_settings(p.add_argument_group("how the dream runs"), DreamSettings)
     p.add_argument("--max-side", type=positive_int, metavar="PX", help="shrink the input so its longer side is at most PX")
     add_settings(p.add_argument_group("what to dream: objectives, guides, styles, classes"), Recipe,
                  skip=RECIPE_SKIP)

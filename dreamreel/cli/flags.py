@@ -12,7 +12,7 @@ import argparse
 from dataclasses import fields
 
 from ..core.fields import default_of
-from ..motion.camera import Track
+from ..motion.keyframes import Track
 
 
 def flag_name(field, flags: dict | None = None) -> str:
@@ -42,7 +42,8 @@ def add_settings(parser, cls, *, skip=(), flags: dict | None = None) -> None:
         if kind is bool:
             parser.add_argument(flag_name(f, flags), action=argparse.BooleanOptionalAction, **options)
         elif kind is tuple:
-            parser.add_argument(flag_name(f, flags), nargs="+", metavar="VALUE", **options)
+            item = getattr(check, "item", str)
+            parser.add_argument(flag_name(f, flags), nargs="+", type=item, metavar=item.__name__.upper(), **options)
         elif getattr(check, "options", None):
             parser.add_argument(flag_name(f, flags), choices=[o for o in check.options if o], **options)
         else:

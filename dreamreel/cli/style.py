@@ -7,7 +7,6 @@ import sys
 from pathlib import Path
 
 from ..core.stylize import StyleSettings
-from ..errors import DreamreelError
 from ..jobs import StyleJob, run
 from ..models import DEFAULT_MODEL
 from .batch import add_cluster_flag, outputs_in, run_jobs
@@ -39,8 +38,6 @@ def add(commands) -> None:
     p.add_argument("styles", nargs="*", metavar="STYLE", help="style images; several are blended")
     p.add_argument("-o", "--output", required=True, help="where to write the result (.png, .jpg, .webp)")
     p.add_argument("--model", default=DEFAULT_MODEL, help=f"network (default {DEFAULT_MODEL})")
-    p.add_argument("--style-weights", type=float, nargs="+", metavar="W",
-                   help="blend weights of the style images, one each (default equal)")
     p.add_argument("--styles", nargs="+", metavar="STYLE", dest="style_images",
                    help="paint every photo given in the style of these images (a batch: -o FOLDER/)")
     add_settings(p.add_argument_group("how the painting runs"), StyleSettings)
@@ -49,17 +46,8 @@ def add(commands) -> None:
 
 
 def job_from(args) -> StyleJob:
-    settings = settings_from(args, StyleSettings)
-    content, styles = args.content, tuple(args.styles)
-    if settings.reconstruct == "style":  # texture synthesis: every image given is a style
-        content, styles = None, (args.content, *args.styles)
-    elif settings.reconstruct == "content":
-        if styles:
-            raise DreamreelError("--reconstruct content takes only the content image; drop the style images")
-    elif not styles:
-        raise DreamreelError("give at least one STYLE image after the content image (or --reconstruct content)")
-    return StyleJob(content, styles, args.output, model=args.model,
-                    style_blend=tuple(args.style_weights) if args.style_weights else None, settings=settings)
+    return StyleJob(args.content, tuple(args.styles), args.output, model=args.model,
+                    settings=settings_from(args, StyleSettings))
 
 
 def jobs_from(args) -> list[StyleJob]:

@@ -34,14 +34,22 @@ import numpy as np
 
 from ..core.dream import DreamSettings, dream, dream_steps, tile_shift
 from ..core.objectives import Objective, temporal
-from ..core.stylize import (content_loss, gatys_objective, init_optimizer, style_loss, style_steps, stylize,
-                            transfer_luminance)
+from ..core.image import transfer_luminance
+from ..core.objectives import content_loss, gatys_objective, style_loss
+from ..core.steps import Adam, Whole, run
+from ..core.stylize import stylize
 from ..errors import DreamreelError
 from ..io import resize_to_fit
 from ..models.registry import Model
-from ..motion.flow import flow_pair, reliability_mask, warp
+from ..motion.flow import flow_pair, reliability_mask
+from ..motion.warp import flow_coords, warp
 from ..settings import ClipSettings
 from .stream import Frame
+
+
+def follow(image: np.ndarray, flow: np.ndarray) -> np.ndarray:
+    """Backward warp along an optical flow: out(x) = image(x + flow(x)), bilinear, edges repeated."""
+    return warp(image, flow_coords(flow), "linear", "edge")
 
 
 def _motion(previous_raw: np.ndarray, raw: np.ndarray, flow_method: str):
@@ -68,7 +76,7 @@ def dream_clip(frames: Iterable[np.ndarray], *, model: Model, objective: Objecti
             out = dream(raw, model=model, objective=objective, settings=first)
         else:
             backward, mask = _motion(prev_raw, raw, s.flow_method)
-            detail = warp(prev_out - prev_raw, backward)
+            detail = follow(prev_out - prev_raw, backward)
             start = np.clip(raw + s.carry * mask[..., None] * detail, 0.0, 1.0)
             out = np.asarray(dream_steps(model, objective, jnp.asarray(start), jax.random.fold_in(key, index),
                                          0, s.steps, np.float32(s.step_size), tile_size=s.tile_size,
@@ -92,21 +100,20 @@ def style_clip(frames: Iterable[np.ndarray], styles: Sequence[np.ndarray], *, mo
         if prev_raw is None:
             out = stylize(raw, styles, model=model, content_weight=s.content_weight, style_weight=s.style_weight,
                           tv_weight=s.tv_weight, size=None, scales=s.first_scales, iterations=s.first_iterations,
-                          lr=s.lr, loss=s.loss, seed=s.seed)
+                          learning_rate=s.learning_rate, loss=s.loss, seed=s.seed)
         else:
             if s_loss is None:  # the style statistics at the clip's size, once
                 side = max(raw.shape[:2])
                 s_loss = style_loss(model, [resize_to_fit(np.asarray(p, np.float32), side) for p in styles],
                                     layers=spec.style_layers, loss=s.loss)
             backward, mask = _motion(prev_raw, raw, s.flow_method)
-            warped = warp(prev_out, backward)
+            warped = follow(prev_out, backward)
             start = mask[..., None] * warped + (1.0 - mask[..., None]) * raw
             objective = gatys_objective(content_loss(model, raw, layer=spec.content_layer), s_loss,
                                         content_weight=s.content_weight, style_weight=s.style_weight,
                                         tv_weight=s.tv_weight, extra=s.temporal_weight * temporal(warped, mask))
-            image = jnp.asarray(start, jnp.float32)
-            state = init_optimizer("adam", image, s.lr)
-            image, _ = style_steps(model, objective, image, state, 0, s.iterations, s.lr, optimizer="adam")
+            image, _ = run(Adam(clip=True), Whole(), model, objective, jnp.asarray(start, jnp.float32),
+                           jax.random.PRNGKey(s.seed), s.iterations, rate=s.learning_rate)
             out = np.clip(np.asarray(image), 0.0, 1.0)
         prev_raw, prev_out = raw, out
         yield transfer_luminance(out, raw) if s.original_colors else out
@@ -119,7 +126,7 @@ def temporal_error(outputs: Sequence[np.ndarray], inputs: Sequence[np.ndarray], 
     for t in range(1, len(outputs)):
         backward, mask = _motion(np.asarray(inputs[t - 1], np.float32), np.asarray(inputs[t], np.float32),
                                  flow_method)
-        diff = np.square(outputs[t] - warp(np.asarray(outputs[t - 1], np.float32), backward)).mean(axis=-1)
+        diff = np.square(outputs[t] - follow(np.asarray(outputs[t - 1], np.float32), backward)).mean(axis=-1)
         errors.append(float((mask * diff).sum() / max(mask.sum(), 1.0)))
     return float(np.mean(errors)) if errors else 0.0
 

@@ -42,7 +42,9 @@ import numpy as np
 
 from ..core.dream import dream, dream_steps, tile_shift
 from ..models.registry import Model
-from ..motion.camera import Camera, chain, ease, validity_mask, warp
+from ..motion.camera import Camera, chain
+from ..motion.keyframes import ease
+from ..motion.warp import validity_mask, warp
 from ..recipe import Schedule, cover, resolve
 from ..settings import Preset
 from .stream import Frame
@@ -81,7 +83,7 @@ class Animation:
         elif source.shape != (*size, 3):
             source = cover(np.asarray(source, np.float32), size)
         schedule = resolve(preset.recipe, model, size=size, frames=r.frames, loop=r.loop)
-        return Animation(preset, model, schedule, preset.camera.camera(), source)
+        return Animation(preset, model, schedule, preset.camera, source)
 
     @property
     def size(self) -> tuple[int, int]:

@@ -14,7 +14,7 @@ from dreamreel.settings import ClipSettings
 OBJ = layer("block3_conv2")
 DREAM = ClipSettings(first_octaves=1, first_steps=8, steps=2, step_size=0.01, jitter=4)
 STYLE = ClipSettings(mode="style", style=("unused.jpg",), first_iterations=30, iterations=15, first_scales=1,
-                     lr=0.03, temporal_weight=500.0)
+                     learning_rate=0.03, temporal_weight=500.0)
 
 
 @pytest.fixture(scope="module")

@@ -4,7 +4,7 @@ import json
 
 import numpy as np
 
-from dreamreel.core.dream import dream_steps
+from dreamreel.core.steps import run_steps
 from dreamreel.pipelines.feedback import Animation, noise_image
 from dreamreel.settings import preset_from_dict
 
@@ -42,15 +42,16 @@ def test_one_trace_for_a_whole_video_with_changing_weights_and_camera(tiny_model
     assert animation.schedule.at(0).weights[1] == 0.0 and animation.schedule.at(6).weights[0] == 0.0
     sizes, frames = [], []
     for frame in animation.frames():
-        sizes.append(dream_steps._cache_size())
+        sizes.append(run_steps._cache_size())
         frames.append(frame.image)
     assert len(frames) == 7 and all(f.shape == (32, 40, 3) and f.dtype == np.float32 for f in frames)
-    assert len(set(sizes)) == 1, f"dream_steps re-traced during the video: cache sizes {sizes}"
+    assert len(set(sizes)) == 1, f"the step runner re-traced during the video: cache sizes {sizes}"
     assert all(np.abs(b - a).mean() > 1e-3 for a, b in zip(frames, frames[1:]))
 
 
 def test_frames_resume_from_a_state_exactly(tiny_model):
-    animation = Animation.build(preset(frames=5, warmup=1, loop=True, loop_frames=2), tiny_model)
+    animation = Animation.build(preset(frames=5, warmup=1, loop=True, loop_frames=2,
+                                       objective__position=[[0, 0.0], ["50%", 1.0]]), tiny_model)
     whole = list(animation.frames())
     assert [f.shown for f in whole] == [None, 0, 1, 2, 3, 4]
     resumed = list(animation.frames(3, whole[2].state))
