@@ -4,6 +4,8 @@ prepare(jobs) -> jobs                 check(job) for each, render outputs chosen
 check(job) -> None                   the checks of jobs.run before any work: the same one-line errors as a local run
 run_batch(jobs, pool, progress) -> [Path]       one task per job (stills, styles, renders); outputs written as
                                      their tasks finish, in the order of the jobs
+run_atlas(job, pool, progress) -> Path        an AtlasJob, one VisualizeJob per cell on the pool, the sheet made
+                                     and written here
 run_clip(job, pool, length=, warmup=, crossfade=, progress=) -> Path   a ClipJob over segments (segments.py),
                                      streamed into the same checkpoint and writer as a local run (resumable:
                                      frames written are not rendered again)
@@ -18,8 +20,9 @@ from typing import Callable
 
 from ..core.steps import Progress
 from ..errors import DreamreelError
-from ..io import frame_range, video_info
-from ..jobs import ClipJob, RenderJob, run
+from ..core.visualize import contact_sheet, labelled
+from ..io import decode_image, frame_range, video_info, write_image
+from ..jobs import AtlasJob, ClipJob, RenderJob, VisualizeJob, atlas_cells, run
 from ..pipelines.checkpoint import fingerprint
 from ..pipelines.stream import stream
 from ..settings import load_clip_preset, load_preset
@@ -77,6 +80,20 @@ def run_batch(jobs: list, pool, progress: Callable | None = None) -> list[Path]:
         if progress:
             progress(Progress("batch", len(outputs), len(jobs), unit="job", detail=f"wrote {outputs[-1]}"))
     return outputs
+
+
+def run_atlas(job: AtlasJob, pool, progress: Callable | None = None) -> Path:
+    """A job checked by prepare(). Each cell is rendered alone (batch 1), labelled and placed as core.visualize does."""
+    cells = atlas_cells(job)
+    tiles = []
+    calls = [(VisualizeJob(f"cell{i}.png", objective=f"{layer}:{channel}", model=job.model, settings=job.settings),)
+             for i, (layer, channel) in enumerate(cells)]
+    for (layer, channel), files in zip(cells, pool.map("run", calls)):
+        (png,) = files["output"].values()
+        tiles.append(labelled(decode_image(png), f"{layer.removesuffix('_pre_relu')}:{channel}"))
+        if progress:
+            progress(Progress("atlas", len(tiles), len(cells), unit="cell"))
+    return write_image(job.output, contact_sheet(tiles))
 
 
 def clip_frames(job: ClipJob) -> tuple[int, float]:
