@@ -20,9 +20,9 @@ from typing import Callable
 
 from ..core.steps import Progress
 from ..errors import DreamreelError
-from ..core.visualize import contact_sheet, labelled
-from ..io import decode_image, frame_range, video_info, write_image
-from ..jobs import AtlasJob, ClipJob, RenderJob, VisualizeJob, atlas_cells, run
+from ..core.visualize import contact_sheet
+from ..io import frame_range, video_info, write_image
+from ..jobs import AtlasJob, ClipJob, RenderJob, atlas_cells, run
 from ..pipelines.checkpoint import fingerprint
 from ..pipelines.stream import stream
 from ..settings import load_clip_preset, load_preset
@@ -83,14 +83,15 @@ def run_batch(jobs: list, pool, progress: Callable | None = None) -> list[Path]:
 
 
 def run_atlas(job: AtlasJob, pool, progress: Callable | None = None) -> Path:
-    """A job checked by prepare(). Each cell is rendered alone (batch 1), labelled and placed as core.visualize does."""
+    """A job checked by prepare(). Each cell is an atlas of one cell (its labelled tile), rendered alone; the sheet
+    is put together as core.visualize.atlas does. A local atlas renders a layer's cells as one batch, so a cell's
+    pixels match it where a layer has one cell (--per-layer), and are the same look elsewhere."""
     cells = atlas_cells(job)
+    calls = [(dataclasses.replace(job, output="cell.png", layer=layer, channels=str(channel), per_layer=False),)
+             for layer, channel in cells]
     tiles = []
-    calls = [(VisualizeJob(f"cell{i}.png", objective=f"{layer}:{channel}", model=job.model, settings=job.settings),)
-             for i, (layer, channel) in enumerate(cells)]
-    for (layer, channel), files in zip(cells, pool.map("run", calls)):
-        (png,) = files["output"].values()
-        tiles.append(labelled(decode_image(png), f"{layer.removesuffix('_pre_relu')}:{channel}"))
+    for tile in pool.map("image", calls):
+        tiles.append(tile)
         if progress:
             progress(Progress("atlas", len(tiles), len(cells), unit="cell"))
     return write_image(job.output, contact_sheet(tiles))

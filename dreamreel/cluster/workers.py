@@ -7,6 +7,7 @@ Worker(cwd, load_model=None, weights={})   a Ray actor class, working in the dri
                                       weights[name], the driver's, so every node paints with the same weights)
     .describe() -> dict               dreamreel and jax versions, host, pid
     .run(job) -> {field: {name: bytes}}   the files a job wrote, per output field ("output", "timelapse")
+    .image(job) -> (H, W, 3) float32      the image a still job wrote, as read_image reads it
     .segment(job, first, stop) -> [uint8 (H, W, 3)]   frames [first, stop) of a clip job (see segments.py)
 weights_digests(names) -> {name: sha256}  of this machine's cached weights, for Worker(weights=...)
 scratch_job(job, folder) -> job           the job with its outputs moved into `folder`/FIELD/NAME
@@ -26,7 +27,7 @@ from pathlib import Path
 from typing import Callable
 
 from ..errors import DreamreelError
-from ..io import atomic_path
+from ..io import atomic_path, read_image
 from ..jobs import RenderJob, run
 
 OUTPUT_FIELDS = ("output", "timelapse")
@@ -95,6 +96,11 @@ class Worker:
         with tempfile.TemporaryDirectory(prefix="dreamreel-") as folder:
             run(scratch_job(job, folder), load_model=self.model)
             return {name: _files(Path(folder, name)) for name in OUTPUT_FIELDS if Path(folder, name).is_dir()}
+
+    def image(self, job):
+        self._enter_cwd()
+        with tempfile.TemporaryDirectory(prefix="dreamreel-") as folder:
+            return read_image(run(scratch_job(job, folder), load_model=self.model))
 
     def segment(self, job, first: int, stop: int) -> list:
         from .segments import render_segment
