@@ -3,7 +3,8 @@ model kept loaded, or spread over a Ray cluster with --cluster (dreamreel.cluste
 
 add_cluster_flag(parser)                    --cluster ADDRESS
 is_folder(output) -> bool                   "out/" or an existing folder
-outputs_in(folder, inputs, suffix=None) -> [str]   FOLDER/NAME.SUFFIX per input (its own suffix by default)
+outputs_in(folder, inputs, suffix=None) -> [str]   FOLDER/NAME.SUFFIX per input (its own suffix if an image
+                                            format, else .png); the folder is made if missing
 run_jobs(jobs, args, desc, **cluster_options) -> int   runs them, prints each output, returns the exit code 0
 """
 
@@ -15,12 +16,12 @@ from functools import lru_cache
 from pathlib import Path
 
 from ..errors import DreamreelError
+from ..io import IMAGE_SUFFIXES
 from ..jobs import run
 from .progress import progress_bar
 
 CLUSTER_HELP = ("render on a Ray cluster: auto (RAY_ADDRESS, else a local Ray), ray://HOST:PORT or HOST:PORT; "
                 "inputs must be at the same paths on every node (see README, Render on a cluster)")
-WRITABLE = (".png", ".jpg", ".jpeg", ".webp")
 
 
 def add_cluster_flag(parser) -> None:
@@ -34,7 +35,12 @@ def is_folder(output: str) -> bool:
 def outputs_in(folder: str, inputs: list[str], suffix: str | None = None) -> list[str]:
     if not is_folder(folder):
         raise DreamreelError(f"several inputs need an output folder: -o {folder.rstrip('/')}/")
-    names = [Path(p).stem + (suffix or (Path(p).suffix.lower() if Path(p).suffix.lower() in WRITABLE else ".png"))
+    if not Path(folder).is_dir():
+        try:
+            Path(folder).mkdir()
+        except OSError as error:
+            raise DreamreelError(f"cannot make the output folder {folder}: {error.strerror}") from None
+    names = [Path(p).stem + (suffix or (Path(p).suffix.lower() if Path(p).suffix.lower() in IMAGE_SUFFIXES else ".png"))
              for p in inputs]
     doubles = sorted({name for name in names if names.count(name) > 1})
     if doubles:

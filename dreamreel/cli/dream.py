@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 
@@ -10,7 +11,7 @@ from ..core.dream import DreamSettings
 from ..jobs import DreamJob, run
 from ..models import DEFAULT_MODEL
 from ..recipe import Recipe
-from .batch import add_cluster_flag, is_folder, outputs_in, run_jobs
+from .batch import add_cluster_flag, outputs_in, run_jobs
 from .flags import add_settings, positive_int, settings_from
 from .progress import progress_bar
 
@@ -77,7 +78,8 @@ def jobs_from(args) -> list[DreamJob]:
         args.guide, args.guide_mode = args.guide_channels, "channels"
     recipe = settings_from(args, Recipe, layers=" + ".join(layers) or None)
     inputs = args.input if isinstance(args.input, list) else [args.input]
-    outputs = outputs_in(args.output, inputs) if len(inputs) > 1 or is_folder(args.output) else [args.output]
+    several = len(inputs) > 1 or args.output.endswith(("/", os.sep))
+    outputs = outputs_in(args.output, inputs) if several else [args.output]
     if args.timelapse and len(inputs) > 1:
         raise DreamreelError("--timelapse takes one photo")
     return [DreamJob(path, output, model=args.model, recipe=recipe, settings=settings_from(args, DreamSettings),

@@ -12,6 +12,7 @@ Ray is imported here and nowhere else above it is needed, so dreamreel without -
 from __future__ import annotations
 
 import os
+import socket
 from contextlib import contextmanager
 from typing import Iterator
 
@@ -28,6 +29,18 @@ def import_ray():
     return ray
 
 
+def _listening(address: str, seconds: float = 5.0) -> str | None:
+    """Why nothing answers at "host:port" or "ray://host:port" (Ray itself waits minutes on a wrong address)."""
+    host, _, port = address.removeprefix("ray://").rpartition(":")
+    try:
+        socket.create_connection((host.strip("[]"), int(port)), timeout=seconds).close()
+    except ValueError:
+        return f"{address!r} is not HOST:PORT"
+    except OSError as error:
+        return error.strerror or type(error).__name__
+    return None
+
+
 def _first_line(error: BaseException) -> str:
     return (str(error).strip().splitlines() or [type(error).__name__])[0]
 
@@ -39,6 +52,11 @@ def connect(address: str | None = "auto") -> Iterator:
         yield ray
         return
     where = address if address not in (None, "auto") else os.environ.get("RAY_ADDRESS") or "this machine"
+    if where != "this machine" and where != "auto":
+        problem = _listening(where)
+        if problem:
+            raise DreamreelError(f"cannot reach a Ray cluster at {where}: {problem} (start one with `ray start "
+                                 f"--head`, or use --cluster auto)")
     try:
         # log_to_driver off: workers report through results and errors, not through our terminal
         ray.init(address=None if address in (None, "auto") else address, logging_level="ERROR",
