@@ -25,6 +25,7 @@ from dreamreel.core.dream import DreamSettings  # noqa: E402
 from dreamreel.errors import DreamreelError  # noqa: E402
 from dreamreel.io import open_writer, read_image, to_uint8, write_image  # noqa: E402
 from dreamreel.jobs import Cancelled, CancelToken, ClipJob, DreamJob, run  # noqa: E402
+from dreamreel.pipelines.checkpoint import checkpoint_dir  # noqa: E402
 
 TESTS = Path(__file__).resolve().parents[1]
 QUICK = DreamSettings(octaves=1, steps=3, step_size=0.02, jitter=2)
@@ -95,12 +96,25 @@ def test_a_clip_in_one_segment_gives_the_pixels_of_a_local_run(ray_cluster, clip
         assert a.read_bytes() == b.read_bytes()
 
 
-def test_a_clip_in_segments_with_a_worker_killed_mid_task_gives_the_pixels_of_the_same_plan_run_here(
+class Stop(Exception):
+    pass
+
+
+def test_a_split_clip_stopped_then_resumed_with_a_worker_killed_gives_the_pixels_of_the_plan_run_here(
         ray_cluster, clip, tmp_path):
     job = ClipJob(clip, str(tmp_path / "split/"), overrides=LOOK)
+    options = dict(address=ray_cluster.address, load_model=tiny_loader, segment=4, warmup=2, crossfade=1)
     plan = plan_segments(10, 4, 2, 1)
     here = join(plan, [render_segment(job, s.render_first, s.render_stop, load_model=tiny_loader) for s in plan])
-    killed = []
+
+    def stop_after_five(event):
+        if event.done == 5:
+            raise Stop  # the driver dies after writing frame 4
+
+    with pytest.raises(Stop):
+        cluster.run([job], progress=stop_after_five, **options)
+    assert not (tmp_path / "split").exists() and checkpoint_dir(tmp_path / "split").is_dir()
+    killed, events = [], []
 
     def kill_a_running_segment():
         deadline = time.monotonic() + 120
@@ -113,10 +127,10 @@ def test_a_clip_in_segments_with_a_worker_killed_mid_task_gives_the_pixels_of_th
 
     killer = threading.Thread(target=kill_a_running_segment)
     killer.start()
-    split = cluster.run([job], address=ray_cluster.address, load_model=tiny_loader, segment=4, warmup=2,
-                        crossfade=1)[0]
+    split = cluster.run([job], progress=events.append, **options)[0]
     killer.join()
     assert killed, "no worker was caught running a segment"
+    assert events[0].resumed == 5  # frames written before the restart are not rendered again
     written = sorted(split.glob("frame_*.png"))
     assert len(written) == 10
     for (index, image), path in zip(here, written, strict=True):
