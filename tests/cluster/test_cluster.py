@@ -22,13 +22,15 @@ from dreamreel import cluster  # noqa: E402
 from dreamreel.cluster.local import LocalCluster  # noqa: E402
 from dreamreel.cluster.segments import join, plan_segments, render_segment  # noqa: E402
 from dreamreel.core.dream import DreamSettings  # noqa: E402
+from dreamreel.core.visualize import VisualizeSettings, contact_sheet  # noqa: E402
 from dreamreel.errors import DreamreelError  # noqa: E402
 from dreamreel.io import open_writer, read_image, to_uint8, write_image  # noqa: E402
-from dreamreel.jobs import Cancelled, CancelToken, ClipJob, DreamJob, run  # noqa: E402
+from dreamreel.jobs import AtlasJob, Cancelled, CancelToken, ClipJob, DreamJob, run  # noqa: E402
 from dreamreel.pipelines.checkpoint import checkpoint_dir  # noqa: E402
 
 TESTS = Path(__file__).resolve().parents[1]
 QUICK = DreamSettings(octaves=1, steps=3, step_size=0.02, jitter=2)
+TINY_ATLAS = VisualizeSettings(size=32, steps=6)
 LOOK = ("first_octaves=1", "first_steps=2", "steps=2", "step_size=0.01", "jitter=4", "max_side=48",
         'objective.layers="block3_conv2"')
 
@@ -72,18 +74,26 @@ def worker_pids(local: LocalCluster, task: str = "") -> list[int]:
     return found
 
 
-def test_a_batch_on_the_cluster_gives_the_pixels_of_a_local_run(ray_cluster, photos, tmp_path):
+def test_a_batch_and_an_atlas_on_the_cluster_give_the_pixels_of_local_runs(ray_cluster, photos, tmp_path):
+    layer, channels = "block3_conv2_pre_relu", (1, 5, 7)
     local = [run(DreamJob(p, str(tmp_path / f"local{i}.png"), settings=QUICK), load_model=tiny_loader)
              for i, p in enumerate(photos)]
-    jobs = [DreamJob(p, str(tmp_path / "out" / f"{i}.png"), settings=QUICK) for i, p in enumerate(photos)]
+    cells = [run(AtlasJob(str(tmp_path / f"cell{c}.png"), layer=layer, channels=str(c), settings=TINY_ATLAS),
+                 load_model=tiny_loader) for c in channels]
     (tmp_path / "out").mkdir()
+    jobs = [DreamJob(p, str(tmp_path / "out" / f"{i}.png"), settings=QUICK) for i, p in enumerate(photos)]
+    jobs.append(AtlasJob(str(tmp_path / "out" / "atlas.png"), layer=layer, channels="1,5,7", settings=TINY_ATLAS))
     events = []
     outputs = cluster.run(jobs, address=ray_cluster.address, load_model=tiny_loader, progress=events.append)
     assert outputs == [Path(job.output) for job in jobs]
-    for mine, theirs in zip(local, outputs):
+    for mine, theirs in zip(local, outputs[:3]):
         assert mine.read_bytes() == theirs.read_bytes()
-    assert [e.done for e in events] == [0, 1, 2, 3] and events[-1].total == 3
-    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["0.png", "1.png", "2.png"]  # nothing staged
+    # each cell rendered alone, as a one-cell atlas here, and placed on the sheet as core.visualize.atlas does
+    sheet = contact_sheet([read_image(path) for path in cells])
+    np.testing.assert_array_equal(to_uint8(sheet), to_uint8(read_image(outputs[3])))
+    assert [e.done for e in events if e.stage == "batch"] == [0, 1, 2, 3]
+    assert [e.done for e in events if e.stage == "atlas"] == [1, 2, 3]
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["0.png", "1.png", "2.png", "atlas.png"]
 
 
 def test_a_clip_in_one_segment_gives_the_pixels_of_a_local_run(ray_cluster, clip, tmp_path):
