@@ -27,7 +27,8 @@ from pathlib import Path
 import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
-DATA = ROOT.parent / "shared" / "data" / "content"
+# the shared photos beside the clone (or beside the worktrees folder of a worktree)
+DATA = next(p for p in (ROOT.parent / "shared", ROOT.parents[1] / "shared") if p.is_dir()) / "data" / "content"
 ONE_THREAD = "--xla_cpu_multi_thread_eigen=false intra_op_parallelism_threads=1"
 DREAM_FLAGS = ["--octaves", "2", "--steps", "6"]
 

@@ -20,7 +20,7 @@ import cv2
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parents[1]
-SKY = ROOT.parent / "shared" / "data" / "content" / "sky1024px.jpg"
+SKY = next(p for p in (ROOT.parent / "shared", ROOT.parents[1] / "shared") if p.is_dir()) / "data" / "content" / "sky1024px.jpg"
 FRAMES, SIDE, SEGMENT, SHOWN = 32, 320, 16, range(13, 19)
 
 
