@@ -4,8 +4,8 @@ prepare(jobs) -> jobs                 check(job) for each, render outputs chosen
 check(job) -> None                   the checks of jobs.run before any work: the same one-line errors as a local run
 run_batch(jobs, pool, progress) -> [Path]       one task per job (stills, styles, renders); outputs written as
                                      their tasks finish, in the order of the jobs
-run_atlas(job, pool, progress) -> Path        an AtlasJob, one VisualizeJob per cell on the pool, the sheet made
-                                     and written here
+run_atlas(job, pool, progress) -> Path        an AtlasJob, a one-cell atlas per cell on the pool, the sheet
+                                     made and written here
 run_clip(job, pool, length=, warmup=, crossfade=, progress=) -> Path   a ClipJob over segments (segments.py),
                                      streamed into the same checkpoint and writer as a local run (resumable:
                                      frames written are not rendered again)
@@ -19,8 +19,8 @@ from pathlib import Path
 from typing import Callable
 
 from ..core.steps import Progress
-from ..errors import DreamreelError
 from ..core.visualize import contact_sheet
+from ..errors import DreamreelError
 from ..io import frame_range, video_info, write_image
 from ..jobs import AtlasJob, ClipJob, RenderJob, atlas_cells, run
 from ..pipelines.checkpoint import fingerprint
@@ -115,6 +115,7 @@ def run_clip(job: ClipJob, pool, *, length: int, warmup: int, crossfade: int,
                                                                     for g in todo]), stage=s.mode)
     stat = os.stat(job.input)
     # as jobs.run's key for a clip, plus the segment plan: a local run's checkpoint is not resumed with these frames
+    # the rest as jobs.run does for a local clip (the same checkpoint, writer, sidecar and audio)
     key = fingerprint({"look": look.as_dict(), "start": job.start, "end": job.end, "model": s.model,
                        "input": [str(Path(job.input).resolve()), stat.st_size, stat.st_mtime_ns],
                        "segments": [dataclasses.astuple(g) for g in plan]}, look.files())
