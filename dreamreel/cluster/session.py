@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import os
 import socket
+import warnings
 from contextlib import contextmanager
 from typing import Iterator
 
@@ -58,9 +59,12 @@ def connect(address: str | None = "auto") -> Iterator:
             raise DreamreelError(f"cannot reach a Ray cluster at {where}: {problem} (start one with `ray start "
                                  f"--head`, or use --cluster auto)")
     try:
-        # log_to_driver off: workers report through results and errors, not through our terminal
-        ray.init(address=None if address in (None, "auto") else address, logging_level="ERROR",
-                 log_to_driver=False, configure_logging=True)
+        with warnings.catch_warnings():
+            # a new local Ray starts its processes by fork + exec: no JAX code runs in the child
+            warnings.filterwarnings("ignore", message="os.fork", category=RuntimeWarning)
+            # log_to_driver off: workers report through results and errors, not through our terminal
+            ray.init(address=None if address in (None, "auto") else address, logging_level="ERROR",
+                     log_to_driver=False, configure_logging=True)
     except (ConnectionError, ValueError, RuntimeError, TimeoutError) as error:
         raise DreamreelError(f"cannot reach a Ray cluster at {where}: {_first_line(error)} "
                              f"(start one with `ray start --head`, or use --cluster auto)") from None
