@@ -129,9 +129,9 @@ class SegmentSource:
 
 def seam_errors(frames: list[np.ndarray], raws: list[np.ndarray], plan: list[Segment],
                 flow_method: str = "dis") -> tuple[list[float], list[float]]:
-    """Temporal error (pipelines.clip.temporal_error) of each pair (t-1, t): at the seams (t = a segment's first
-    frame) and inside segments."""
-    seams = {segment.first for segment in plan[1:]}
+    """Temporal error (pipelines.clip.temporal_error) of each pair (t-1, t): across the seams (from the pair that
+    enters a segment to the one that leaves its crossfade) and inside segments."""
+    seams = {t for before, after in zip(plan, plan[1:]) for t in range(after.first, after.first + before.tail + 1)}
     at_seams, inside = [], []
     for t in range(1, len(frames)):
         error = temporal_error(frames[t - 1:t + 1], raws[t - 1:t + 1], flow_method)

@@ -63,3 +63,15 @@ def test_a_resumed_source_renders_only_the_segments_it_still_needs():
     for t, image in crossfaded.items():
         np.testing.assert_array_equal(image, whole[t])
     assert list(source.frames(12)) == []
+
+
+def test_seam_errors_count_every_pair_of_a_crossfade_as_the_seam():
+    from dreamreel.cluster.segments import seam_errors
+
+    plan = plan_segments(8, 4, crossfade=2)
+    raws = [np.zeros((16, 16, 3), np.float32)] * 8  # no motion: the error is the squared change of each pair
+    frames = [np.full((16, 16, 3), 0.1 * t, np.float32) for t in range(8)]
+    frames[5] = frames[5] + 0.2  # a jump inside the crossfade zone (pairs 4, 5, 6)
+    at, inside = seam_errors(frames, raws, plan)
+    assert len(at) == 3 and len(inside) == 4
+    assert max(at) == pytest.approx(0.09, abs=1e-5) and max(inside) == pytest.approx(0.01, abs=1e-5)
