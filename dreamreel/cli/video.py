@@ -51,7 +51,7 @@ def add(commands) -> None:
     p.add_argument("--restart", action="store_true", help="ignore the checkpoint of an interrupted run")
     add_cluster_flag(p)
     p.add_argument("--segment", type=positive_int, metavar="FRAMES",
-                   help="with --cluster: frames per segment rendered in parallel (default 24)")
+                   help="with --cluster: frames per segment rendered in parallel (default 48; more than 10)")
     p.set_defaults(run=main)
 
 

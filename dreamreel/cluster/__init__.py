@@ -24,9 +24,12 @@ from typing import Callable
 from ..jobs import AtlasJob, ClipJob, RenderJob
 from ..settings import load_clip_preset, load_preset
 
-SEGMENT = 24  # frames per clip segment
-WARMUP = 8  # frames rendered before a segment and dropped
-CROSSFADE = 0  # frames blended across a seam
+# Measured (benchmarks/RESULTS.md, Cluster): two segments of a dream never settle into the same pattern, whatever
+# the warm-up (a seam is ~30x the temporal error inside a segment with 0, 4 or 8 warm-up frames); a 10-frame
+# crossfade brings the seam's mean error to that inside segments. 48 + 4 + 10 frames rendered per 48 written.
+SEGMENT = 48  # frames per clip segment (2 s at 24 fps)
+WARMUP = 4  # frames rendered before a segment and dropped
+CROSSFADE = 10  # frames blended across a seam
 
 
 def _model_names(jobs: list) -> set[str]:

@@ -1,17 +1,17 @@
 """Frames across a segment seam of a clip dreamed on a Ray cluster, beside the same frames of a local run.
 
-    python examples/cluster/seam_sheet.py            # -> examples/cluster/seam_sheet.jpg, seam_clip.mp4 (~5 min)
+    python examples/cluster/seam_sheet.py            # -> examples/cluster/seam_sheet.jpg, seam_clip.mp4 (~10 min)
 
-A pan over the shared sky photo (32 frames, 320x180, 24 fps) is dreamed with the dream_dots look twice: on a local
-two-node Ray cluster (segments of 16 frames with the default warm-up, i.e. one seam between frames 15 and 16, each
-half on its own node) and in one sequential local run. The sheet shows frames 13..18: the input, the local run, the
-cluster's; under each cluster frame, the temporal error of the pair it ends (frame t against frame t-1 carried
-along the optical flow, the measure of benchmarks/RESULTS.md), with the seam's pair marked.
+A pan over the shared sky photo (28 frames, 160x90, 24 fps) is dreamed with the dream_dots look twice: on a local
+two-node Ray cluster (two segments of 14 frames, each on its own node, with the default warm-up and crossfade) and
+in one sequential local run. The sheet shows the frames from just before the seam to just after the crossfade: the
+input, the local run, the cluster's; under each frame, the temporal error (x 1e-4) of the pair it ends (frame t
+against frame t-1 carried along the optical flow, the measure of benchmarks/RESULTS.md); "fade" marks the
+cluster's crossfaded frames.
 """
 
 from __future__ import annotations
 
-import os
 import sys
 import tempfile
 from pathlib import Path
@@ -21,7 +21,7 @@ import cv2
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parents[1]
 SKY = next(p for p in (ROOT.parent / "shared", ROOT.parents[1] / "shared") if p.is_dir()) / "data" / "content" / "sky1024px.jpg"
-FRAMES, SIDE, SEGMENT, SHOWN = 32, 320, 16, range(13, 19)
+FRAMES, SIDE, SEGMENT = 28, 160, 14
 
 
 def pan(path: Path) -> None:
@@ -37,6 +37,7 @@ def pan(path: Path) -> None:
 
 def main() -> None:
     from dreamreel import cluster
+    from dreamreel.cluster import CROSSFADE
     from dreamreel.cluster.local import LocalCluster
     from dreamreel.core.visualize import contact_sheet, labelled
     from dreamreel.io import open_writer, read_image, read_video, write_image
@@ -58,19 +59,19 @@ def main() -> None:
             for path in remote:
                 writer.write(read_image(path))
         raws = list(read_video(clip)[0])
-        tiles = []
+        tiles, shown = [], range(SEGMENT - 1, SEGMENT + CROSSFADE + 1)
         for row, paths in (("input", None), ("local", local), ("cluster", remote)):
-            for t in SHOWN:
+            for t in shown:
                 image = raws[t] if paths is None else read_image(paths[t])
-                text = f"{row} {t}"
+                text = (f"{row} " if t == shown[0] else "") + str(t)
                 if paths is not None:
                     error = temporal_error([read_image(paths[t - 1]), image], raws[t - 1:t + 1])
-                    text += f" e={1e4 * error:.1f}" + (" SEAM" if row == "cluster" and t == SEGMENT else "")
+                    fade = row == "cluster" and SEGMENT <= t < SEGMENT + CROSSFADE
+                    text += f" e={1e4 * error:.1f}" + (" fade" if fade else "")
                 tiles.append(labelled(image, text))
-        write_image(HERE / "seam_sheet.jpg", contact_sheet(tiles, columns=len(SHOWN)), quality=90)
+        write_image(HERE / "seam_sheet.jpg", contact_sheet(tiles, columns=len(shown)), quality=90)
     print(f"wrote {HERE / 'seam_sheet.jpg'} and {mp4} (temporal errors x 1e-4)", file=sys.stderr)
 
 
 if __name__ == "__main__":
-    os.environ.setdefault("PYTHONPATH", str(ROOT))
     sys.exit(main())
