@@ -58,7 +58,7 @@ def plan_segments(total: int, length: int, warmup: int = 0, crossfade: int = 0) 
     if length < 1 or warmup < 0 or crossfade < 0:
         raise DreamreelError(f"segments need a length of 1 or more frames and no negative warm-up or crossfade; "
                              f"got {length}, {warmup}, {crossfade}")
-    if crossfade >= length:
+    if crossfade >= length and total > length:
         raise DreamreelError(f"a crossfade of {crossfade} frames needs segments longer than that, not {length}")
     starts = range(0, total, length)
     return [Segment(first, min(first + length, total), warm=min(warmup, first),

@@ -175,7 +175,7 @@ def test_a_cancelled_run_stops_its_workers_and_leaves_no_output(ray_cluster, cli
     canceller.start()
     with pytest.raises(Cancelled):
         cluster.run([ClipJob(clip, str(tmp_path / "c.mp4"), overrides=LOOK)], address=ray_cluster.address,
-                    load_model=tiny_loader, segment=5, cancel=token)
+                    load_model=tiny_loader, segment=5, crossfade=2, cancel=token)
     canceller.join()
     assert not (tmp_path / "c.mp4").exists()
     deadline = time.monotonic() + 30

@@ -21,6 +21,10 @@ def test_a_bad_plan_is_refused(args):
         plan_segments(*args)
 
 
+def test_a_clip_shorter_than_a_segment_is_one_segment_whatever_the_crossfade():
+    assert plan_segments(10, 48, warmup=4, crossfade=10) == [Segment(0, 10, 0, 0)]
+
+
 def fake_render(segment: Segment) -> list[np.ndarray]:
     """Frame t of a segment painted with value t + 100 * (segment index): seams are visible in the numbers."""
     k = segment.first // 4
