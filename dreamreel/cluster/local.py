@@ -3,6 +3,9 @@
 with LocalCluster(nodes=2, cpus_per_node=1, env={...}) as cluster:   head + nodes-1 nodes on loopback, connected
     cluster.address -> "127.0.0.1:PORT"                              what `--cluster` or RAY_ADDRESS take
     cluster.running() -> [pid, ...]                                   processes of the cluster still alive
+Token authentication is off on this loopback cluster (RAY_AUTH_MODE=disabled for its nodes, and in this process's
+environment while the cluster runs, so this driver and the commands it starts connect alike; Ray would otherwise
+turn it on for nodes, not drivers, once any local Ray has left a token in ~/.ray).
 On exit the driver disconnects and every process the cluster started is stopped (TERM, then KILL after a grace
 period): each node runs `ray start --block` in a session of its own, and the processes of that session (the node's
 GCS, raylet, workers) are the ones stopped, found by session id, never by name.
@@ -25,6 +28,7 @@ from .session import import_ray
 
 START_SECONDS = 180.0  # a loaded 2-core machine has taken 30 s to bring up two nodes
 STOP_SECONDS = 5.0
+AUTH_MODE = "RAY_AUTH_MODE"
 
 
 def _free_port() -> int:
@@ -51,7 +55,8 @@ class LocalCluster:
     def __init__(self, nodes: int = 2, cpus_per_node: int = 1, env: dict[str, str] | None = None,
                  object_store_mb: int = 256):
         self.nodes, self.cpus, self.object_store_mb = nodes, cpus_per_node, object_store_mb
-        self.env = {**os.environ, "RAY_USAGE_STATS_ENABLED": "0", **(env or {})}
+        self.env = {**os.environ, "RAY_USAGE_STATS_ENABLED": "0", AUTH_MODE: "disabled", **(env or {})}
+        self.previous_auth_mode = None
         self.port = _free_port()
         self.address = f"127.0.0.1:{self.port}"
         self.processes: list[subprocess.Popen] = []
@@ -82,26 +87,25 @@ class LocalCluster:
                 raise DreamreelError(f"a local Ray node exited while starting; logs in {self.folder}")
             time.sleep(0.5)
 
-    def _gcs_listening(self) -> bool:
-        try:
-            socket.create_connection(("127.0.0.1", self.port), timeout=1).close()
-            return True
-        except OSError:
-            return False
+    def _head_started(self) -> bool:
+        """`ray start` says so once its GCS serves (a port merely answering could be another program's)."""
+        return b"Ray runtime started" in (self.folder / "node0.log").read_bytes()
 
     def __enter__(self) -> LocalCluster:
         ray = import_ray()
         deadline = time.monotonic() + START_SECONDS
+        self.previous_auth_mode = os.environ.get(AUTH_MODE)
+        os.environ[AUTH_MODE] = self.env[AUTH_MODE]
         try:
             self._start_node(head=True)
-            self._wait(self._gcs_listening, "head", deadline)
+            self._wait(self._head_started, "head", deadline)
             for _ in range(self.nodes - 1):
                 self._start_node(head=False)
             ray.init(address=self.address, logging_level="ERROR", log_to_driver=False)
             total = self.nodes * self.cpus
             self._wait(lambda: ray.cluster_resources().get("CPU", 0) >= total, f"{total} CPUs", deadline)
-        except BaseException:
-            self.__exit__(None, None, None)
+        except BaseException as error:
+            self.__exit__(type(error), error, None)
             raise
         return self
 
@@ -128,5 +132,9 @@ class LocalCluster:
                 process.wait(timeout=1)
             except subprocess.TimeoutExpired:
                 pass
-        if not self.running():
+        if self.previous_auth_mode is None:
+            os.environ.pop(AUTH_MODE, None)
+        else:
+            os.environ[AUTH_MODE] = self.previous_auth_mode
+        if exc[0] is None and not self.running():  # logs are kept when something failed
             shutil.rmtree(self.folder, ignore_errors=True)
