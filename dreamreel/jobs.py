@@ -19,7 +19,7 @@ import os
 import shlex
 import threading
 from contextlib import ExitStack
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Callable
 

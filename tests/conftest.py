@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from dreamreel.models.registry import Model, ModelSpec, caffe_bgr
-from dreamreel.models.vgg import VGG, vgg_layers
+from dreamreel.models.vgg import VGG
 
 os.environ["DREAMREEL_COMPILATION_CACHE"] = "0"  # CLI runs in tests must not write into the user's JAX cache
 
@@ -24,7 +24,6 @@ def tiny_spec(hed_head: bool = False) -> ModelSpec:
         name="tiny_vgg",
         description="a three-block VGG with random weights, for tests",
         module=partial(VGG, blocks=TINY_BLOCKS, widths=TINY_WIDTHS, hed_head=hed_head),
-        layers=vgg_layers(TINY_BLOCKS, TINY_WIDTHS, hed_head=hed_head),
         preprocess=caffe_bgr((104.0, 117.0, 123.0)),
         weights=None,
         dream_layers=("block3_conv2",),

@@ -203,7 +203,7 @@ def test_cancel_stops_within_one_step_and_leaves_nothing(tmp_path, picture, pres
     ClipJob("c.mp4", "o.mp4", "starry", ("iterations=3",), start=1.0, end=2.5, keep_audio=False),
 ])
 def test_the_command_line_parses_back_into_the_same_job(job):
-    from dreamreel.cli import dream, render, style, video, visualize
+    from dreamreel.cli import dream, render, style, video
 
     argv = shlex.split(command_line(job))
     assert argv[0] == "dreamreel"

@@ -3,21 +3,26 @@
 main(argv=None) -> exit code      0 done, 2 a user mistake (one line on stderr), 130 interrupted (Ctrl-C or SIGTERM)
 build_parser() -> argparse.ArgumentParser
 
-Adding a command: a module here with add(commands) and a main(args), and one line in COMMANDS.
+Adding a command: a module here with add(commands) and the functions it sets as `run`; it is found by name
+(ORDER places it in `dreamreel --help`).
 """
 
 from __future__ import annotations
 
 import argparse
+import importlib
+import pkgutil
 import signal
 import sys
 import threading
 
 from .. import __version__
 from ..errors import DreamreelError
-from . import dream, models, render, style, video, visualize
 
-COMMANDS = (dream, visualize, models, style, render, video)
+def commands() -> list:
+    """The command modules of this package (those with an add(subparsers)), in their ORDER."""
+    modules = [importlib.import_module(f"{__name__}.{info.name}") for info in pkgutil.iter_modules(__path__)]
+    return sorted((m for m in modules if hasattr(m, "add")), key=lambda m: getattr(m, "ORDER", 100))
 
 
 class Parser(argparse.ArgumentParser):
@@ -34,9 +39,9 @@ def build_parser() -> argparse.ArgumentParser:
         epilog="Run `dreamreel COMMAND --help` for the options and examples of each command.",
     )
     parser.add_argument("--version", action="version", version=f"dreamreel {__version__}")
-    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
-    for command in COMMANDS:
-        command.add(commands)
+    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for command in commands():
+        command.add(subparsers)
     return parser
 
 

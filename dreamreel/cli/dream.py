@@ -15,6 +15,8 @@ from .batch import add_cluster_flag, outputs_in, run_jobs
 from .flags import add_settings, positive_int, settings_from
 from .progress import progress_bar
 
+ORDER = 10  # place in `dreamreel --help`
+
 EXAMPLES = """\
 examples:
   dreamreel dream photo.jpg -o dream.jpg

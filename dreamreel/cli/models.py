@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 
+ORDER = 90  # place in `dreamreel --help`
+
 EXAMPLES = """\
 examples:
   dreamreel models                       # every model, its layers, and whether its weights are here

@@ -12,6 +12,8 @@ from .batch import add_cluster_flag, is_folder, run_jobs
 from .flags import positive_int
 from .progress import progress_bar
 
+ORDER = 40  # place in `dreamreel --help`
+
 EXAMPLES = """\
 examples:
   dreamreel presets                                        # the presets and what each does

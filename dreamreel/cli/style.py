@@ -13,6 +13,8 @@ from .batch import add_cluster_flag, outputs_in, run_jobs
 from .flags import add_settings, settings_from
 from .progress import progress_bar
 
+ORDER = 20  # place in `dreamreel --help`
+
 EXAMPLES = """\
 examples:
   dreamreel style photo.jpg starry_night.jpg -o starry.jpg

@@ -11,6 +11,8 @@ from .batch import add_cluster_flag, run_jobs
 from .flags import positive_int
 from .progress import progress_bar
 
+ORDER = 50  # place in `dreamreel --help`
+
 EXAMPLES = """\
 examples:
   dreamreel video clip.mp4 -o dots.mp4 --preset dream_dots              # presets/video/*.toml

@@ -12,6 +12,8 @@ from .batch import add_cluster_flag, run_jobs
 from .flags import add_settings, settings_from
 from .progress import progress_bar
 
+ORDER = 30  # place in `dreamreel --help`
+
 EXAMPLES = """\
 examples:
   dreamreel visualize -o ch.png --objective "block4_conv3_pre_relu:12"          # one channel, from noise

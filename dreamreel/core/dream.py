@@ -31,7 +31,7 @@ import numpy as np
 from ..errors import DreamreelError
 from ..models.registry import Model
 from .fields import SEED_MAX, choice, configure, integer, number, setting, takes_options, validate
-from .image import octave_sizes, resize
+from .image import octave_sizes, resize_tiles
 from .objectives import Objective, deepest_layer, layers_sum, objective_value  # noqa: F401 (objective_value: API)
 from .steps import NORMALIZATIONS, Ascent, Progress, Tiled, run, run_steps
 
@@ -78,15 +78,33 @@ def dream_steps(model, objective, image, key, first, last, step_size, *, tile_si
     return image
 
 
+def _difference(dreamed, base):
+    return dreamed - base
+
+
+_detail = jax.jit(_difference)
+_detail_in_place = jax.jit(_difference, donate_argnums=(0,))  # the dreamed image's buffer becomes the detail
+
+
 @jax.jit
-def _octave_start(base, previous, previous_base):
-    """The next octave's image: its base plus the dreamed detail of the previous octave, resized."""
-    return jnp.clip(base + resize(previous - previous_base, base.shape[:2]), 0.0, 1.0)
+def _plus_clipped(detail, base):
+    return jnp.clip(base + detail, 0.0, 1.0)
 
 
-@partial(jax.jit, static_argnames=("size",))
-def _resized(image, size):
-    return resize(image, size)
+def octave_start(image: np.ndarray, size: tuple[int, int], detail: jax.Array | None) -> tuple[jax.Array, jax.Array]:
+    """(start, base) of an octave on the device: base is the input at `size`, start adds the previous octave's
+    dreamed detail resized to it. Computed tile by tile (image.resize_tiles): no full-size temporaries arise,
+    and at the full size the input itself (host) is the base."""
+    full = size == image.shape[:2]
+    base = image if full else resize_tiles(image, size)
+    if detail is None:
+        return jnp.array(base), base
+
+    def add_base(piece, at):
+        (top, left), (h, w) = at, piece.shape[:2]
+        return _plus_clipped(piece, jnp.asarray(base[top:top + h, left:left + w]))
+
+    return resize_tiles(detail, size, combine=add_base), base
 
 
 def as_image(image, what: str = "image") -> np.ndarray:
@@ -115,19 +133,18 @@ def dream(image, *, model: Model, objective: Objective | None = None, settings: 
     # guides compare positions with their target: no tiles, one view of the image
     key = jax.random.PRNGKey(s.seed)
     total = len(sizes) * s.steps
-    dreamed = base = None
+    detail = None  # what the previous octave's dream added, on the device
     for octave, size in enumerate(sizes, start=1):
-        last = octave == len(sizes)
-        new_base = jnp.asarray(image) if last else _resized(jnp.asarray(image), size)
-        dreamed = new_base if dreamed is None else _octave_start(new_base, dreamed, base)
-        base = None if last else new_base  # the full-size base is not needed once the last octave starts
-        del new_base
+        start, base = octave_start(image, size, detail)
+        detail = None
         method, target = Ascent(s.normalize), Tiled(tile_size, tile_shift(size, tile_size, s.jitter))
         report = _reporter(progress, (octave - 1) * s.steps, total, f"octave {octave}/{len(sizes)} {size[1]}x{size[0]}")
-        # the runner may reuse the buffer of an octave's own start image, but not one shared with `base` or
-        # the caller's image, nor one a progress event has handed out
-        dreamed, _ = run(method, target, model, objective, dreamed, jax.random.fold_in(key, octave), s.steps,
-                         rate=s.step_size, on_step=report, in_place=octave > 1 and progress is None)
+        # buffers are reused (in place) unless a progress event may still hold the image
+        dreamed, _ = run(method, target, model, objective, start, jax.random.fold_in(key, octave), s.steps,
+                         rate=s.step_size, on_step=report, in_place=progress is None)
+        if octave < len(sizes):
+            detail = (_detail if progress else _detail_in_place)(dreamed, base)
+        del start, base
     return np.asarray(dreamed)
 
 

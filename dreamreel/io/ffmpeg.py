@@ -41,7 +41,11 @@ def ffmpeg_url(path: str | os.PathLike) -> str:
 
 
 def frame_rate(fps: float) -> str:
-    """fps as the exact fraction ffmpeg wants: 24 -> '24/1', 29.97 -> '30000/1001'."""
+    """fps as the exact fraction ffmpeg wants: 24 -> '24/1', 12.5 -> '25/2', and the NTSC rates ffmpeg prints rounded
+    (23.976, 29.97, 59.94) -> '24000/1001', '30000/1001', '60000/1001'."""
+    ntsc = round(fps * 1.001)
+    if ntsc and abs(fps * 1.001 - ntsc) < 1e-3 and abs(fps - ntsc) > 1e-3:
+        return f"{ntsc * 1000}/1001"
     rate = Fraction(fps).limit_denominator(1001)
     return f"{rate.numerator}/{rate.denominator}"
 

@@ -137,8 +137,12 @@ def _fit(size: tuple[int, int], max_side: int) -> tuple[int, int]:
 def _reduce(picture, max_side: int):
     """Box-average by the largest whole factor that keeps the longer side >= max_side (the exact resize follows)."""
     factor = max(picture.size) // max_side
-    if factor < 2 or picture.mode not in ("L", "LA", "RGB", "RGBA", "CMYK", "I", "I;16", "F"):
+    if factor < 2:
         return picture
+    if picture.mode.startswith("I;16"):  # Pillow reduces 16-bit grey only as 32-bit "I"
+        picture = picture.convert("I")
+    if picture.mode in ("P", "PA", "1"):  # an average of palette indices means nothing: reduce the colours
+        picture = picture.convert("RGBA" if picture.mode == "PA" or "transparency" in picture.info else "RGB")
     return picture.reduce(factor)
 
 

@@ -1,7 +1,7 @@
 """Checking paths before any work: inputs that must exist, and outputs that must be writable and new.
 
 check_output(output, *inputs, kinds=("image", "video")) -> Path
-    ONE check for every output: its kind from its suffix (an image suffix, or a writer's: .mp4, .gif, .apng, a
+    ONE check for every output (its refusals start with "cannot write <output>: "): its kind from its suffix (an image suffix, or a writer's: .mp4, .gif, .apng, a
     folder of PNGs for "name/"); refuses an output that is any of the inputs (None inputs are skipped) or a folder
     holding one of them, a missing folder, an existing folder given as a file output (and vice versa), and proves
     the folder writable by creating and removing a staging file in it, so /proc/x.png, a read-only folder or a full
@@ -49,10 +49,10 @@ def check_output(output: str | os.PathLike, *inputs: str | os.PathLike | None,
             _not_an_input(target, Path(source), folder=kind != IMAGE and writer_class(output).folder)
     folder = target.parent if str(target.parent) else Path(".")
     if not folder.is_dir():
-        raise DreamreelError(f"the output folder {folder} does not exist")
+        raise DreamreelError(f"cannot write {output}: the folder {folder} does not exist")
     if kind == IMAGE:
         if target.is_dir():
-            raise DreamreelError(f"{target} is a folder: choose a file name for the image")
+            raise DreamreelError(f"cannot write {target}: it is a folder; choose a file name for the image")
     else:
         writer_class(output).check_target(target)
     _prove_writable(target, folder)
@@ -71,6 +71,9 @@ def _allowed_kind(output, kinds: tuple[str, ...]) -> str:
                *sorted(s for c in writers for s in c.suffixes if VIDEO in kinds or c.kind in kinds)]
     if VIDEO in kinds or any(c.folder and c.kind in kinds for c in writers):
         formats.append("a folder name ending in / (PNG frames)")
+    if kind is None:  # a suffix nothing can write
+        what = "format" if IMAGE in kinds else "video format"
+        raise DreamreelError(f"cannot write {output}: cannot tell the {what} from its name; use {', '.join(formats)}")
     names = " or ".join(k if k in (IMAGE, VIDEO) else f"{k} video" for k in kinds)
     article = "an" if names[0] in "aeiou" else "a"
     raise DreamreelError(f"cannot write {output} as {article} {names}: use {', '.join(formats)}")

@@ -4,13 +4,14 @@ make is ever deleted.
 atomic_path(path) -> context manager yielding a staging file beside `path`, renamed onto it only on success
 staged_folder(output, kind) -> context manager yielding a staging folder (with our marker) beside `output`,
     removed afterwards whatever happens; move results out of it with publish(result, output)
-publish(result, output)            rename a staged file or folder onto `output` (a previous output folder is
-                                   swapped out and removed only if it is one of ours)
+publish(result, output)            rename a staged file or folder onto `output` (a previous output folder, which
+                                   the writer checked holds only its own kind of files, is swapped out and removed)
 owned_folder(path, kind) -> Path   create (or reuse) a folder that carries our marker, e.g. a checkpoint folder
 remove_owned(path)                 remove a folder only if it carries our marker; a DreamreelError otherwise
 remove_stale(output)               remove the staging files and folders of `output` left by killed runs
 output_lock(output) -> context manager: one run per output; a second one gets "... is already being rendered
                                    by PID N". A lock of a dead process is taken over (the kernel drops flocks).
+                                   POSIX only: on Windows there is no lock, and stale staging is kept.
 
 Names. A staging file or folder of OUTPUT is `.OUTPUT.<pid>-<random>.dreamreel-part[suffix]` beside it; a
 staging or checkpoint folder also holds `.dreamreel-owned`, a JSON {kind, output, pid, version}. A staging entry
@@ -22,7 +23,6 @@ from __future__ import annotations
 
 import contextlib
 import errno
-import fcntl
 import json
 import os
 import re
@@ -33,6 +33,11 @@ from pathlib import Path
 from typing import Iterator
 
 from ..errors import DreamreelError
+
+try:
+    import fcntl
+except ImportError:  # Windows: no flock and no safe liveness probe (os.kill(pid, 0) would stop the process)
+    fcntl = None
 
 MARKER = ".dreamreel-owned"
 STAGE_TAG = ".dreamreel-part"
@@ -55,6 +60,9 @@ def _stale_pattern(name: str) -> re.Pattern:
 
 
 def pid_alive(pid: int) -> bool:
+    """Whether a process runs; without a POSIX probe every PID counts as alive, so nothing is ever removed."""
+    if fcntl is None:
+        return True
     if pid <= 0:
         return False
     try:
@@ -175,8 +183,8 @@ def staged_folder(output: str | os.PathLike, kind: str) -> Iterator[Path]:
 
 def publish(result: str | os.PathLike, output: str | os.PathLike) -> Path:
     """Rename a staged `result` onto `output`. A folder replaces an existing output folder by swapping it into the
-    staging area first (restored if the second rename fails); that old folder must be ours or hold only what
-    check_output allowed, which the caller checked."""
+    staging area first (restored if the second rename fails); the caller checked that the old folder holds only
+    what it may replace (PngFolderWriter.check_target: frames only)."""
     result, target = Path(result), Path(os.fspath(output).rstrip("/" + os.sep))
     if result.is_dir() and target.is_dir():
         previous = result.parent / f"{result.name}.previous"
@@ -203,6 +211,9 @@ def lock_path(output: str | os.PathLike) -> Path:
 def output_lock(output: str | os.PathLike) -> Iterator[Path]:
     """Hold `.OUTPUT.dreamreel-lock` (an flock, with our PID in the file) for the block; the file is removed after."""
     path = lock_path(output)
+    if fcntl is None:  # see the import: on Windows concurrent runs are not detected
+        yield path
+        return
     fd = _acquire(path, output)
     try:
         os.ftruncate(fd, 0)

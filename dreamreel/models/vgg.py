@@ -4,19 +4,16 @@ VGG(blocks, widths, hed_head)(x, until) -> {name: (N, h, w, C)}; x is the prepro
 the Caffe mean). Names follow Keras: block4_conv3 (after ReLU), block4_conv3_pre_relu, block4_pool; with the HED
 head also hed_side1..hed_side5 (edge logits upsampled to the input size) and hed_edges (fused edge probability).
 VGG.layer_kind(name) -> "conv" | "pre_relu" | "pool" | "head"     (the layer table is derived from the module)
-vgg_layers(blocks, widths, hed_head) -> tuple[Layer, ...]         that table, for specs written with `layers=`
 """
 
 from __future__ import annotations
 
-from functools import partial
 from typing import Any
 
 import flax.linen as nn
 import jax
 import jax.numpy as jnp
 
-from .registry import Layer, derive_layers
 
 VGG16_BLOCKS = (2, 2, 3, 3, 3)
 VGG19_BLOCKS = (2, 2, 4, 4, 4)
@@ -31,14 +28,6 @@ class VGG(nn.Module):
     hed_head: bool = False
     conv_general_dilated: Any = None  # a faster convolution for this backend, or None for XLA's
     max_pool: Any = None  # a faster 2x2/2 SAME max pool (x -> pooled), or None for flax's reduce_window
-
-    @staticmethod
-    def layer_kind(name: str) -> str:
-        if name.endswith("_pre_relu"):
-            return "pre_relu"
-        if name.endswith("_pool"):
-            return "pool"
-        return "head" if name.startswith("hed_") else "conv"
 
     @nn.compact
     def __call__(self, x: jax.Array, until: str | None = None) -> dict[str, jax.Array]:
@@ -81,8 +70,10 @@ class VGG(nn.Module):
         fused = nn.Conv(1, (1, 1), name="hed_fuse")(jnp.concatenate(sides, axis=-1))
         acts["hed_edges"] = jax.nn.sigmoid(fused)
 
-
-def vgg_layers(blocks: tuple[int, ...], widths: tuple[int, ...] = VGG_WIDTHS,
-               hed_head: bool = False) -> tuple[Layer, ...]:
-    """The layer table in forward order (what `until` may name), derived from the module."""
-    return derive_layers(partial(VGG, blocks=blocks, widths=widths, hed_head=hed_head))
+    @staticmethod
+    def layer_kind(name: str) -> str:
+        if name.endswith("_pre_relu"):
+            return "pre_relu"
+        if name.endswith("_pool"):
+            return "pool"
+        return "head" if name.startswith("hed_") else "conv"

@@ -14,8 +14,9 @@ or imported, when) and the npz's own size and sha256. Both files appear atomical
 Every load verifies the cache: its manifest, its size, its sha256, and that it holds every parameter of the module
 with the right shape; any damage (a truncated or flipped file, a lost manifest, a stale layout) is a one-line
 DreamreelError saying how to repair it. Hashing is cheap enough to do every time: the 58.9 MB vgg16 cache hashes in
-0.033-0.039 s (hashlib, 2-core CPU, file in the page cache; reading it with np.load takes 0.11 s), so no stamp file
-remembers past checks. Manifests written before sizes and hashes were recorded get them at their first clean load.
+0.03-0.04 s on an idle 2-core CPU, 0.10-0.14 s with the machine loaded (file in the page cache; reading it with
+np.load takes 0.08-0.2 s), so no stamp file remembers past checks; a verified load_params took 0.235 s against
+0.204 s for the bare np.load (medians of 5, loaded machine). Manifests written before sizes and hashes were recorded get them at their first clean load.
 """
 
 from __future__ import annotations
@@ -155,11 +156,12 @@ def import_weights(spec, path: str | os.PathLike, home: Path | None = None, log:
 
 
 def check_parameters(flat: FlatParams, expected: dict[str, tuple], what: str) -> list[str]:
-    """The problems (at most three, one line each) of `flat` against the module's {"layer/param": shape}."""
-    problems = [f"{what} lacks {key}" for key in expected if key not in flat]
-    problems += [f"{what}: {key} has shape {tuple(flat[key].shape)}, expected {tuple(shape)}"
-                 for key, shape in expected.items() if key in flat and tuple(flat[key].shape) != tuple(shape)]
-    return problems[:3]
+    """The problems of `flat` against the module's {"layer/param": shape}, each one short line (none: it fits)."""
+    wrong = [f"{what}: {key} has shape {tuple(flat[key].shape)}, expected {tuple(shape)}"
+             for key, shape in expected.items() if key in flat and tuple(flat[key].shape) != tuple(shape)]
+    missing = [key for key in expected if key not in flat]
+    more = f" and {len(missing) - 3} more" if len(missing) > 3 else ""
+    return wrong[:2] + ([f"{what} lacks {', '.join(missing[:3])}{more}"] if missing else [])
 
 
 # --- the cache ------------------------------------------------------------------------------------------------

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from typing import Any, ClassVar, Mapping, Sequence
 
@@ -71,7 +72,7 @@ def chain(matrices: Sequence[np.ndarray]) -> np.ndarray:
     return result
 
 
-class Move:
+class Move(ABC):
     """Base of the moves: validates its fields; subclasses give `name` and matrix()."""
 
     name: ClassVar[str]
@@ -80,8 +81,9 @@ class Move:
         for key, f in settings_keys(type(self)).items():
             object.__setattr__(self, f.name, f.metadata["check"](getattr(self, f.name), f"camera.{key}"))
 
+    @abstractmethod
     def matrix(self, frame: float, size: tuple[int, int], frames: int, loop: bool = False) -> np.ndarray:
-        raise NotImplementedError
+        """The 3x3 move from frame - 1 to frame (output pixel coordinates <- input pixel coordinates)."""
 
     def tracks(self) -> dict[str, Track]:
         return {k: getattr(self, f.name) for k, f in settings_keys(type(self)).items()

@@ -43,6 +43,11 @@ def test_sixteen_bit_png_uses_its_full_range(tmp_path):
     Image.fromarray(values).save(path)
     assert decode_image(path).dtype == np.uint16
     assert np.allclose(read_image(path)[0, :, 0], values[0] / 65535.0, atol=1e-7)
+    big = tmp_path / "g16_big.png"
+    Image.fromarray(np.full((40, 80), 40000, np.uint16)).save(big)
+    reduced = decode_image(big, max_side=10)  # box-reduced by 8 while still 16-bit
+    assert reduced.shape == (5, 10, 1) and reduced.dtype == np.uint16 and (reduced == 40000).all()
+    assert np.allclose(read_image(big, max_side=10), 40000 / 65535.0, atol=1e-6)
 
 
 def test_palette_images_become_rgb(tmp_path):
@@ -55,6 +60,12 @@ def test_palette_images_become_rgb(tmp_path):
     picture.info["transparency"] = 0  # index 0 transparent: composited over white
     picture.save(path, transparency=0)
     assert np.array_equal(read_image(path)[0], [[1, 0, 0], [0, 0, 1], [1, 1, 1]])
+    halves = Image.new("P", (80, 40))
+    halves.putpalette([0, 0, 0, 255, 0, 0] + [0] * 762)
+    halves.paste(1, (0, 0, 40, 40))
+    halves.save(path)
+    reduced = read_image(path, max_side=10)  # colours are averaged, not palette indices
+    assert reduced.shape == (5, 10, 3) and np.array_equal(reduced[2, 2], [1, 0, 0]) and not reduced[2, 8].any()
 
 
 def test_exif_rotation_is_applied(tmp_path):

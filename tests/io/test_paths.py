@@ -26,8 +26,10 @@ def test_wrong_kind_for_the_job(tmp_path):
         check_output(tmp_path / "a.png", kinds=("video",))
     with pytest.raises(DreamreelError, match="as a mp4 video: use .mp4$"):
         check_output(tmp_path / "a.gif", kinds=("mp4",))
-    with pytest.raises(DreamreelError, match="cannot write .*a.avi"):
+    with pytest.raises(DreamreelError, match="cannot write .*a.avi: cannot tell the format from its name; use .png, .*, .mp4"):
         check_output(tmp_path / "a.avi")
+    with pytest.raises(DreamreelError, match="cannot write .*a.avi: cannot tell the video format from its name; use .apng, .gif, .mp4, a folder"):
+        check_output(tmp_path / "a.avi", kinds=("video",))
 
 
 @pytest.mark.parametrize("path", ["/proc/x.png", "/proc/self/x.mp4", "/sys/x.png", "/sys/kernel/x.gif"])
@@ -54,15 +56,15 @@ def test_read_only_folder(tmp_path):
 
 def test_folders_and_files_in_the_wrong_place(tmp_path):
     (tmp_path / "shots.png").mkdir()
-    with pytest.raises(DreamreelError, match="shots.png is a folder: choose a file name"):
+    with pytest.raises(DreamreelError, match="cannot write .*shots.png: it is a folder; choose a file name"):
         check_output(tmp_path / "shots.png")
     (tmp_path / "clip.mp4").mkdir()
-    with pytest.raises(DreamreelError, match="is a folder: choose a file name for the MP4"):
+    with pytest.raises(DreamreelError, match="cannot write .*clip.mp4: it is a folder; choose a file name for the MP4"):
         check_output(tmp_path / "clip.mp4")
     (tmp_path / "frames").write_text("not a folder")
-    with pytest.raises(DreamreelError, match="is a file; a folder is needed"):
+    with pytest.raises(DreamreelError, match="cannot write .*frames: it is a file, and PNG frames need a folder"):
         check_output(str(tmp_path / "frames") + "/")
-    with pytest.raises(DreamreelError, match="output folder .*missing does not exist"):
+    with pytest.raises(DreamreelError, match="cannot write .*a.png: the folder .*missing does not exist"):
         check_output(tmp_path / "missing" / "a.png")
 
 

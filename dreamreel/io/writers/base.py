@@ -14,6 +14,7 @@ PipeWriter: a Writer streaming raw frames into one ffmpeg process (subclasses gi
 from __future__ import annotations
 
 import contextlib
+from abc import ABC, abstractmethod
 import dataclasses
 import functools
 import importlib
@@ -27,6 +28,7 @@ import numpy as np
 from ...core.fields import choice, integer, number, setting, text, validate
 from ...errors import DreamreelError
 from ..ffmpeg import FramePipe
+from ..images import to_float_rgb, to_uint8
 from ..sidecar import write_sidecar
 from ..staging import publish, staged_folder
 
@@ -82,25 +84,18 @@ def writer_settings(fps: float, **options) -> WriterSettings:
     unknown = sorted(set(options) - known)
     if unknown:
         raise DreamreelError(f"unknown writer option {unknown[0]!r}; known: {', '.join(sorted(known - {'fps'}))}")
-    try:
-        return WriterSettings(fps=fps, **options)
-    except DreamreelError as error:
-        if "fps must be" in str(error):
-            raise DreamreelError(f"the frame rate must be a positive number, got {fps!r}") from None
-        raise
+    return WriterSettings(fps=fps, **options)
 
 
 def frame_uint8(frame: np.ndarray) -> np.ndarray:
     """An (H, W, 3) uint8 RGB frame from float RGB in [0, 1] (or uint8 passed through as it is)."""
-    from ..images import to_float_rgb, to_uint8
-
     pixels = np.asarray(frame)
     if pixels.dtype == np.uint8 and pixels.ndim == 3 and pixels.shape[2] == 3:
         return np.ascontiguousarray(pixels)
     return to_uint8(to_float_rgb(pixels))
 
 
-class Writer:
+class Writer(ABC):
     """Frames in, one output out. Subclasses set `kind`, `suffixes` (or `folder`) and implement start(height,
     width), encode(pixels uint8 (H, W, 3)) and finish() -> the staged result; stop() ends any process early."""
 
@@ -124,17 +119,20 @@ class Writer:
     def check_target(cls, target: Path) -> None:
         """Refuse an existing target this writer cannot replace (called by check_output)."""
         if target.is_dir():
-            raise DreamreelError(f"{target} is a folder: choose a file name for the {cls.kind.upper()} output")
+            raise DreamreelError(f"cannot write {target}: it is a folder; choose a file name for the {cls.kind.upper()} "
+                                 f"output")
 
     # -- hooks
     def start(self, height: int, width: int) -> None:
         pass
 
+    @abstractmethod
     def encode(self, pixels: np.ndarray) -> None:
-        raise NotImplementedError
+        """Take one uint8 (H, W, 3) frame."""
 
+    @abstractmethod
     def finish(self) -> Path:
-        raise NotImplementedError
+        """Complete the staged output; return the staged file or folder to publish."""
 
     def stop(self) -> None:
         pass
@@ -202,11 +200,13 @@ class PipeWriter(Writer):
 
     pipe: FramePipe | None = None
 
+    @abstractmethod
     def output_args(self) -> list[str]:
-        raise NotImplementedError
+        """ffmpeg's output arguments, writing into self.stage."""
 
+    @abstractmethod
     def result(self) -> Path:
-        raise NotImplementedError
+        """The staged file ffmpeg produced."""
 
     def start(self, height: int, width: int) -> None:
         self.pipe = FramePipe(self.output_args(), (height, width), self.settings.fps, self.stage)
@@ -263,6 +263,6 @@ def writer_class(path: str | os.PathLike) -> type[Writer]:
         cls = by_suffix
     if cls is None:
         known = sorted(s for c in writers for s in c.suffixes)
-        raise DreamreelError(f"cannot tell the video format of {path}: use {', '.join(known)}, or a folder name "
-                             f"ending in / for PNG frames")
+        raise DreamreelError(f"cannot write {path}: cannot tell the video format from its name; use "
+                             f"{', '.join(known)}, or a folder name ending in / for PNG frames")
     return cls

@@ -24,12 +24,12 @@ class PngFolderWriter(Writer):
     @classmethod
     def check_target(cls, target: Path) -> None:
         if target.exists() and not target.is_dir():
-            raise DreamreelError(f"{target} is a file; a folder is needed for PNG frames")
+            raise DreamreelError(f"cannot write {target}: it is a file, and PNG frames need a folder")
         if target.is_dir():
             foreign = sorted(p.name for p in target.iterdir() if not FRAME_NAME_RE.fullmatch(p.name))
             if foreign:
-                raise DreamreelError(f"the folder {target} holds other files than frames ({foreign[0]}, ...): "
-                                     f"choose an empty or new folder")
+                raise DreamreelError(f"cannot write {target}: the folder holds other files than frames "
+                                     f"({foreign[0]}, ...); choose an empty or new folder")
 
     def start(self, height: int, width: int) -> None:
         (self.stage / "frames").mkdir()

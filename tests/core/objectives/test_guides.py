@@ -1,4 +1,4 @@
-"""Guided hallucination, channel weights, batch-selected channels, classes, feature visualisation."""
+"""Guides: towards or away from a guide image, in features and in pixels."""
 
 import jax
 import jax.numpy as jnp
@@ -8,10 +8,7 @@ from conftest import assert_objective_rises, photo
 
 from dreamreel.errors import DreamreelError
 from dreamreel.models import activations
-from dreamreel.core.objectives import (batch_channels, channel_weights, class_logit, guide, guide_channel_weights,
-                                  guide_match, layer, pixels)
-from dreamreel.core.dream import objective_value
-from dreamreel.core.visualize import atlas, contact_sheet, visualize
+from dreamreel.core.objectives import guide, guide_channel_weights, guide_match, layer, objective_value, pixels
 
 LAYER = "block3_conv1"
 
@@ -101,43 +98,3 @@ def test_guide_channel_weights_sum_to_one_and_favour_the_guide(tiny_model, image
         sums = np.asarray(jnp.sum(g[term.name][0], axis=(0, 1)))
         assert int(jnp.argmax(term.weights)) == int(np.argmax(sums))
     assert_objective_rises(tiny_model, objective, image)
-
-
-def test_batch_selected_channels(tiny_model):
-    batch = jnp.stack([jnp.asarray(photo((32, 32))), jnp.asarray(photo((32, 32))[:, ::-1])])
-    acts = activations(tiny_model, batch)
-    means = np.asarray(jnp.mean(acts[LAYER], axis=(0, 1, 2)))
-    most = batch_channels(LAYER, acts, count=3, most=True)
-    least = batch_channels(LAYER, acts, count=3, most=False)
-    assert set(most.channels) == set(np.argsort(means)[-3:].tolist())
-    assert set(least.channels) == set(np.argsort(means)[:3].tolist())
-    assert_objective_rises(tiny_model, channel_weights("block3_conv1_pre_relu", np.eye(8)[list(most.channels)].sum(0)))
-
-
-def test_class_needs_a_classifier(tiny_model):
-    with pytest.raises(DreamreelError):
-        class_logit("jellyfish").bind(tiny_model.spec)
-
-
-def test_visualize_from_noise_raises_the_channel(tiny_model):
-    objective = channel_weights("block3_conv2_pre_relu", np.eye(8)[2], reduce="mean")
-    out = visualize(tiny_model, objective, size=32, steps=24, learning_rate=0.05)
-    assert out.shape == (1, 32, 32, 3) and 0 <= out.min() and out.max() <= 1
-    start = visualize(tiny_model, objective, size=32, steps=1, learning_rate=1e-9)
-    assert float(objective_value(tiny_model, objective, jnp.asarray(out))) > \
-        float(objective_value(tiny_model, objective, jnp.asarray(start))) + 0.1
-
-
-def test_atlas_renders_a_labelled_sheet(tiny_model):
-    sheet = atlas(tiny_model, [("block2_conv1_pre_relu", 0), ("block2_conv1_pre_relu", 1),
-                               ("block3_conv2_pre_relu", 4)], size=32, steps=4, columns=3)
-    assert sheet.shape == (32 + 16, 3 * 32 + 2 * 2, 3)
-    with pytest.raises(DreamreelError, match="channels 0..7"):
-        atlas(tiny_model, [("block3_conv2", 9)], size=32, steps=1)
-
-
-def test_contact_sheet_layout():
-    tiles = [np.full((4, 5, 3), i / 10, np.float32) for i in range(5)]
-    sheet = contact_sheet(tiles, columns=2, gap=1)
-    assert sheet.shape == (3 * 4 + 2, 2 * 5 + 1, 3)
-    assert sheet[5, 6, 0] == pytest.approx(0.3)
