@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 
@@ -10,6 +11,7 @@ from ..core.dream import DreamSettings
 from ..jobs import DreamJob, run
 from ..models import DEFAULT_MODEL
 from ..recipe import Recipe
+from .batch import add_cluster_flag, outputs_in, run_jobs
 from .flags import add_settings, positive_int, settings_from
 from .progress import progress_bar
 
@@ -30,6 +32,8 @@ examples:
   dreamreel dream photo.jpg -o s.png --style starry_night.jpg --style-weight 200  # in a painting's statistics
   dreamreel dream photo.jpg -o b.png --channels-from a.jpg b.jpg --select least   # away from a batch's channels
   dreamreel dream photo.jpg -o j.png --model inception_v1 --class jellyfish --timelapse j.gif
+  dreamreel dream photos/*.jpg -o out/                         # a batch: out/NAME.jpg for each photo
+  dreamreel dream photos/*.jpg -o out/ --cluster auto          # one task per photo on a Ray cluster
 """
 
 RECIPE_SKIP = ("sweep", "position", "dream_weight")
@@ -40,8 +44,9 @@ def add(commands) -> None:
         "dream", help="dream a photo (octave DeepDream)", epilog=EXAMPLES,
         formatter_class=argparse.RawDescriptionHelpFormatter,
         description="Gradient ascent on the photo to amplify what the chosen layers see, octave by octave.")
-    p.add_argument("input", help="the photo to dream (PNG, JPEG, WebP, ...)")
-    p.add_argument("-o", "--output", required=True, help="where to write the dream (.png, .jpg, .webp)")
+    p.add_argument("input", nargs="+", help="the photo(s) to dream (PNG, JPEG, WebP, ...)")
+    p.add_argument("-o", "--output", required=True,
+                   help="where to write the dream (.png, .jpg, .webp); a FOLDER/ for several photos")
     p.add_argument("--model", default=DEFAULT_MODEL, help=f"network (default {DEFAULT_MODEL}; see `dreamreel models`)")
     p.add_argument("--layer", action="append", metavar="NAME",
                    help="layer to amplify; repeat to sum several (default: the model's dream layers)")
@@ -53,10 +58,17 @@ def add(commands) -> None:
                    help="weight the dream layers' channels by this image's activations (= --guide IMAGE "
                         "--guide-loss channels)")
     p.add_argument("--timelapse", metavar="GIF_OR_MP4", help="also write every step as an animation")
+    add_cluster_flag(p)
     p.set_defaults(run=main)
 
 
 def job_from(args) -> DreamJob:
+    (job,) = jobs_from(args)
+    return job
+
+
+def jobs_from(args) -> list[DreamJob]:
+    """One job per input photo."""
     from ..errors import DreamreelError
 
     layers = args.layer or []
@@ -67,12 +79,20 @@ def job_from(args) -> DreamJob:
             raise DreamreelError("give --guide or --guide-channels, not both")
         args.guide, args.guide_mode = args.guide_channels, "channels"
     recipe = settings_from(args, Recipe, layers=" + ".join(layers) or None)
-    return DreamJob(args.input, args.output, model=args.model, recipe=recipe,
-                    settings=settings_from(args, DreamSettings), max_side=args.max_side, timelapse=args.timelapse)
+    inputs = args.input if isinstance(args.input, list) else [args.input]
+    several = len(inputs) > 1 or args.output.endswith(("/", os.sep))
+    outputs = outputs_in(args.output, inputs) if several else [args.output]
+    if args.timelapse and len(inputs) > 1:
+        raise DreamreelError("--timelapse takes one photo")
+    return [DreamJob(path, output, model=args.model, recipe=recipe, settings=settings_from(args, DreamSettings),
+                     max_side=args.max_side, timelapse=args.timelapse) for path, output in zip(inputs, outputs)]
 
 
 def main(args) -> int:
-    job = job_from(args)
+    jobs = jobs_from(args)
+    if len(jobs) > 1 or args.cluster:
+        return run_jobs(jobs, args, "dreaming")
+    job = jobs[0]
     with progress_bar(f"dreaming {Path(job.input).name}") as bar:
         output = run(job, progress=bar)
     if job.timelapse:

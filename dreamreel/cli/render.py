@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
 
 from ..jobs import RenderJob, run
+from ..errors import DreamreelError
+from .batch import add_cluster_flag, is_folder, run_jobs
 from .flags import positive_int
 from .progress import progress_bar
 
@@ -18,6 +21,9 @@ examples:
   dreamreel render infinite_zoom -o zoom.gif --frames 48 --set width=256 --set height=256
   dreamreel render spiral_zoom -o s.mp4 --set "camera.rotate=[[0, 0.0], ['50%', 2.0, 'ease_in_out']]"
   dreamreel render my_preset.toml -o out/ --preview latest.png --preview-every 5   # PNG frames + a preview
+  dreamreel render infinite_zoom spiral_zoom --seeds 1 2 3 -o renders/ --cluster auto  # 6 renders at once
+A feedback animation is sequential (each frame is the last one moved and dreamed again): --cluster spreads
+several presets or seeds, one render per worker, not the frames of one render.
 """
 
 
@@ -27,7 +33,8 @@ def add(commands) -> None:
                             description="Feedback animation: each frame is the last one moved by the camera and "
                                         "dreamed a few steps more. Settings come from a TOML preset "
                                         "(`dreamreel presets --keys` lists every key).")
-    p.add_argument("preset", help="a preset name (see `dreamreel presets`) or the path of a .toml file")
+    p.add_argument("preset", nargs="+", help="a preset name (see `dreamreel presets`) or the path of a .toml file; "
+                                             "several (or --seeds) need -o FOLDER/")
     p.add_argument("-o", "--output", help="video to write: .mp4, .gif, .apng, or a folder/ of PNGs "
                                           "(default PRESET.mp4)")
     p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", dest="overrides",
@@ -40,6 +47,8 @@ def add(commands) -> None:
                    help="update the preview every N frames")
     p.add_argument("--restart", action="store_true", help="ignore the checkpoint of an interrupted run")
     p.add_argument("--keep-frames", action="store_true", help="keep the checkpoint folder OUTPUT.frames/")
+    p.add_argument("--seeds", type=int, nargs="+", metavar="SEED", help="one render per seed (-o FOLDER/)")
+    add_cluster_flag(p)
     p.set_defaults(run=main)
     p = commands.add_parser("presets", help="list the presets with a one-line description")
     p.add_argument("--keys", action="store_true", help="also list every preset key with its default")
@@ -47,16 +56,39 @@ def add(commands) -> None:
 
 
 def job_from(args) -> RenderJob:
-    overrides = list(args.overrides)
+    (job,) = jobs_from(args)
+    return job
+
+
+def _job(args, preset: str, output: str | None, overrides: list[str]) -> RenderJob:
     for key, value in (("frames", args.frames), ("fps", args.fps), ("quality", args.quality)):
         if value is not None:
             overrides.append(f"{key}={value}")
-    return RenderJob(args.preset, args.output, tuple(overrides), args.preview, args.preview_every,
+    return RenderJob(preset, output, tuple(overrides), args.preview, args.preview_every,
                      resume=not args.restart, keep_frames=args.keep_frames)
 
 
+def jobs_from(args) -> list[RenderJob]:
+    """One render per preset and seed; several go to FOLDER/PRESET.mp4 or FOLDER/PRESET-seedN.mp4."""
+    presets = args.preset if isinstance(args.preset, list) else [args.preset]
+    seeds = args.seeds or [None]
+    several = len(presets) * len(seeds) > 1
+    if several and not (args.output and is_folder(args.output)):
+        raise DreamreelError("several presets or seeds need an output folder: -o FOLDER/")
+    jobs = []
+    for preset in presets:
+        for seed in seeds:
+            name = Path(preset).stem + (f"-seed{seed}" if seed is not None else "") + ".mp4"
+            jobs.append(_job(args, preset, str(Path(args.output, name)) if several else args.output,
+                             list(args.overrides) + ([f"seed={seed}"] if seed is not None else [])))
+    return jobs
+
+
 def main(args) -> int:
-    job = job_from(args)
+    jobs = jobs_from(args)
+    if len(jobs) > 1 or args.cluster:
+        return run_jobs(jobs, args, "render")
+    job = jobs[0]
     with progress_bar(job.preset) as bar:
         output = run(job, progress=bar)
     print(f"wrote {output}", file=sys.stderr)

@@ -9,6 +9,7 @@ from pathlib import Path
 from ..core.stylize import StyleSettings
 from ..jobs import StyleJob, run
 from ..models import DEFAULT_MODEL
+from .batch import add_cluster_flag, outputs_in, run_jobs
 from .flags import add_settings, settings_from
 from .progress import progress_bar
 
@@ -24,6 +25,8 @@ examples:
   dreamreel style photo.jpg starry_night.jpg -o more.jpg --style-weight 30 --tv-weight 2
   dreamreel style photo.jpg -o seen.jpg --reconstruct content --content-layer block5_conv1  # content alone
   dreamreel style starry_night.jpg -o texture.jpg --reconstruct style    # texture synthesis: all images are styles
+  dreamreel style photos/*.jpg --styles starry_night.jpg -o out/         # a batch: out/NAME.jpg for each photo
+  dreamreel style photos/*.jpg --styles starry_night.jpg -o out/ --cluster auto   # one task per photo
 """
 
 
@@ -37,7 +40,10 @@ def add(commands) -> None:
     p.add_argument("styles", nargs="*", metavar="STYLE", help="style images; several are blended")
     p.add_argument("-o", "--output", required=True, help="where to write the result (.png, .jpg, .webp)")
     p.add_argument("--model", default=DEFAULT_MODEL, help=f"network (default {DEFAULT_MODEL})")
+    p.add_argument("--styles", nargs="+", metavar="STYLE", dest="style_images",
+                   help="paint every photo given in the style of these images (a batch: -o FOLDER/)")
     add_settings(p.add_argument_group("how the painting runs"), StyleSettings)
+    add_cluster_flag(p)
     p.set_defaults(run=main)
 
 
@@ -46,8 +52,21 @@ def job_from(args) -> StyleJob:
                     settings=settings_from(args, StyleSettings))
 
 
+def jobs_from(args) -> list[StyleJob]:
+    """With --styles every positional image is a photo, painted into the output folder; else the one job."""
+    if not args.style_images:
+        return [job_from(args)]
+    photos = [args.content, *args.styles]
+    return [job_from(argparse.Namespace(**{**vars(args), "content": photo, "styles": args.style_images,
+                                           "output": output}))
+            for photo, output in zip(photos, outputs_in(args.output, photos))]
+
+
 def main(args) -> int:
-    job = job_from(args)
+    jobs = jobs_from(args)
+    if len(jobs) > 1 or args.cluster:
+        return run_jobs(jobs, args, "styling")
+    job = jobs[0]
     with progress_bar(f"styling {Path(job.content or job.styles[0]).name}") as bar:
         output = run(job, progress=bar)
     print(f"wrote {output}", file=sys.stderr)

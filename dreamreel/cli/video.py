@@ -7,6 +7,8 @@ import json
 import sys
 
 from ..jobs import ClipJob, run
+from .batch import add_cluster_flag, run_jobs
+from .flags import positive_int
 from .progress import progress_bar
 
 ORDER = 50  # place in `dreamreel --help`
@@ -18,6 +20,7 @@ examples:
   dreamreel video clip.mp4 -o worms.mp4 --objective "block5_conv1" --steps 6 --max-side 480
   dreamreel video clip.mp4 -o g.mp4 --set objective.guide=flowers.jpg --set objective.guide_mode=channels
   dreamreel video clip.mp4 -o frames/ --preset starry --no-audio         # PNG frames
+  dreamreel video clip.mp4 -o dots.mp4 --preset dream_dots --cluster auto   # segments in parallel on Ray
 The input's audio is kept (trimmed to --start/--end) in MP4 outputs. Ctrl-C, then the same command, resumes.
 `dreamreel presets --keys` lists every clip setting (usable with --set).
 """
@@ -48,6 +51,9 @@ def add(commands) -> None:
     p.add_argument("--end", type=float, help="second at which to stop")
     p.add_argument("--no-audio", action="store_true", help="do not copy the input's audio")
     p.add_argument("--restart", action="store_true", help="ignore the checkpoint of an interrupted run")
+    add_cluster_flag(p)
+    p.add_argument("--segment", type=positive_int, metavar="FRAMES",
+                   help="with --cluster: frames per segment rendered in parallel (default 48; more than 10)")
     p.set_defaults(run=main)
 
 
@@ -67,6 +73,8 @@ def job_from(args) -> ClipJob:
 
 def main(args) -> int:
     job = job_from(args)
+    if args.cluster:
+        return run_jobs([job], args, "video", **({"segment": args.segment} if args.segment else {}))
     with progress_bar(f"{job.input}") as bar:
         output = run(job, progress=bar)
     print(f"wrote {output}", file=sys.stderr)

@@ -8,6 +8,7 @@ import sys
 from ..core.visualize import VisualizeSettings
 from ..jobs import AtlasJob, VisualizeJob, run
 from ..models import DEFAULT_MODEL
+from .batch import add_cluster_flag, run_jobs
 from .flags import add_settings, settings_from
 from .progress import progress_bar
 
@@ -19,6 +20,7 @@ examples:
   dreamreel visualize -o jelly.png --model inception_v1 --class jellyfish
   dreamreel atlas -o sheet.png --layer block4_conv3_pre_relu --channels 0-15     # 16 channels of one layer
   dreamreel atlas -o depth.png --per-layer --channel 7                           # edges -> textures -> objects
+  dreamreel atlas -o big.png --layer block5_conv1_pre_relu --channels 0-63 --cluster auto   # a task per cell
 """
 
 
@@ -41,6 +43,7 @@ def add(commands) -> None:
     p.add_argument("--per-layer", action="store_true", help="one channel of every conv layer instead")
     p.add_argument("--channel", type=int, default=7, help="the channel used with --per-layer (default 7)")
     add_settings(p, VisualizeSettings)
+    add_cluster_flag(p)
     p.set_defaults(run=main_atlas)
 
 
@@ -56,6 +59,8 @@ def main_visualize(args) -> int:
 def main_atlas(args) -> int:
     job = AtlasJob(args.output, layer=args.layer, channels=args.channels, per_layer=args.per_layer,
                    channel=args.channel, model=args.model, settings=settings_from(args, VisualizeSettings))
+    if args.cluster:
+        return run_jobs([job], args, "atlas")
     with progress_bar("atlas") as bar:
         output = run(job, progress=bar)
     print(f"wrote {output}", file=sys.stderr)
