@@ -33,7 +33,7 @@ def painting(size=(32, 32)) -> np.ndarray:
 
 def classifier(model) -> Model:
     spec = dataclasses.replace(model.spec, class_layer="block3_conv2_pre_relu",
-                               labels=tuple(f"class{k}" for k in range(8)), _index={})
+                               labels=tuple(f"class{k}" for k in range(8)))
     return Model(params=model.params, spec=spec)
 
 

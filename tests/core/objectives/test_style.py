@@ -95,11 +95,13 @@ def test_blend_weights_move_the_target_between_styles(tiny_model):
 
 
 def test_default_layers_come_from_the_model_spec(tiny_model):
+    bare = Model(params=tiny_model.params,
+                 spec=dataclasses.replace(tiny_model.spec, style_layers=(), content_layer=None))
     with pytest.raises(DreamreelError, match="names no style layers"):
-        style_loss(tiny_model, [painting()])
+        style_loss(bare, [painting()])
     with pytest.raises(DreamreelError, match="names no content layer"):
-        content_loss(tiny_model, painting())
-    spec = dataclasses.replace(tiny_model.spec, style_layers=STYLE_LAYERS, content_layer=CONTENT_LAYER, _index={})
+        content_loss(bare, painting())
+    spec = dataclasses.replace(tiny_model.spec, style_layers=STYLE_LAYERS, content_layer=CONTENT_LAYER)
     model = Model(params=tiny_model.params, spec=spec)
     assert style_loss(model, [painting()]).names == STYLE_LAYERS
     assert content_loss(model, painting()).name == CONTENT_LAYER

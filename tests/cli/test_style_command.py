@@ -19,7 +19,7 @@ def painting(size=(32, 32), seed=1) -> np.ndarray:
 
 @pytest.mark.parametrize("extra,message", [
     (["missing.jpg"], "no such image"),
-    ([], "at least one STYLE"),
+    ([], "no style image"),
     (["style.png", "--content-weight", "0", "--style-weight", "0"], "nothing to transfer"),
     (["style.png", "--style-weights", "1", "2"], "blend weights"),
     (["style.png", "--style-layers", "block1_conv1,block9_conv1"], "no layer"),
@@ -37,8 +37,7 @@ def test_cli_user_mistakes_give_one_line_and_exit_2(capsys, tmp_path, extra, mes
 
 
 def test_cli_help_has_examples(capsys):
-    with pytest.raises(SystemExit):
-        main(["style", "--help"])
+    assert main(["style", "--help"]) == 0
     out = capsys.readouterr().out
     assert "examples:" in out and "--original-colors" in out and "--reconstruct" in out
 
