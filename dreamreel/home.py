@@ -1,6 +1,8 @@
-"""Where dreamreel keeps its cache: converted weights and JAX's compiled programs.
+"""Where dreamreel keeps its cache (converted weights, JAX's compiled programs) and finds its presets.
 
 dreamreel_home() -> Path: $DREAMREEL_HOME, else $XDG_CACHE_HOME/dreamreel, else ~/.cache/dreamreel.
+presets_dir() -> Path:    $DREAMREEL_PRESETS, else the presets installed with the package (dreamreel/presets:
+                          animation TOML files, video/ for clips, images/ with their credits).
 """
 
 from __future__ import annotations
@@ -14,6 +16,13 @@ def dreamreel_home() -> Path:
         return Path(os.environ["DREAMREEL_HOME"]).expanduser()
     cache = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
     return Path(cache) / "dreamreel"
+
+
+def presets_dir() -> Path:
+    if os.environ.get("DREAMREEL_PRESETS"):
+        return Path(os.environ["DREAMREEL_PRESETS"]).expanduser()
+    # package data (pyproject.toml's package-data), so it is there in a wheel as in a clone
+    return Path(__file__).resolve().parent / "presets"
 
 
 # Every compiled program goes to the cache, not only those that took a second: a warm still dream otherwise spends

@@ -1,39 +1,51 @@
-"""Small random transforms of image batches, for transformation robustness: (key, images) -> images.
+"""Small random transforms of image batches, for transformation robustness: transform(key, images) -> images.
 
-images are (N, H, W, 3). Each factory returns a pure function; compose() chains them with split keys.
-    robust = compose([pad(12), jitter(8), random_scale((0.9, 1.1)), random_rotate(10), jitter(4)])
+images are (N, H, W, 3). Each transform is a frozen dataclass (hashable: the step runner takes it as a static
+argument); Compose chains a list of them with split keys, lucid-style:
+    robust = Compose((Pad(12), Jitter(8), RandomScale((0.9, 1.1)), RandomRotate(10), Jitter(4)))
+Identity() leaves images alone.
 """
 
 from __future__ import annotations
 
-from typing import Callable, Sequence
+from dataclasses import dataclass
 
 import jax
 import jax.numpy as jnp
 
-Transform = Callable[[jax.Array, jax.Array], jax.Array]
+
+@dataclass(frozen=True)
+class Identity:
+    def __call__(self, key, images):
+        return images
 
 
-def pad(width: int, value: float = 0.5) -> Transform:
-    def apply(key, images):
-        return jnp.pad(images, ((0, 0), (width, width), (width, width), (0, 0)), constant_values=value)
+@dataclass(frozen=True)
+class Pad:
+    """Constant padding of `width` px on every side (mid-grey by default)."""
 
-    return apply
+    width: int
+    value: float = 0.5
+
+    def __call__(self, key, images):
+        w = self.width
+        return jnp.pad(images, ((0, 0), (w, w), (w, w), (0, 0)), constant_values=self.value)
 
 
-def jitter(pixels: int) -> Transform:
+@dataclass(frozen=True)
+class Jitter:
     """A random crop `pixels` smaller on each axis (the image shifts by up to `pixels`)."""
 
-    def apply(key, images):
+    pixels: int
+
+    def __call__(self, key, images):
         n, h, w, c = images.shape
-        offset = jax.random.randint(key, (2,), 0, pixels + 1)
-        return jax.lax.dynamic_slice(images, (0, offset[0], offset[1], 0), (n, h - pixels, w - pixels, c))
-
-    return apply
+        offset = jax.random.randint(key, (2,), 0, self.pixels + 1)
+        return jax.lax.dynamic_slice(images, (0, offset[0], offset[1], 0), (n, h - self.pixels, w - self.pixels, c))
 
 
-def _affine(images: jax.Array, matrix: jax.Array) -> jax.Array:
-    """Resample every image at matrix @ (y, x) about the centre (bilinear, edges clamped); same output size."""
+def affine(images: jax.Array, matrix: jax.Array) -> jax.Array:
+    """Resample every image (N, H, W, C) at matrix @ (y, x) about the centre (bilinear, edges clamped)."""
     n, h, w, c = images.shape
     ys, xs = jnp.meshgrid(jnp.arange(h) - (h - 1) / 2, jnp.arange(w) - (w - 1) / 2, indexing="ij")
     src = jnp.einsum("ij,jhw->ihw", matrix, jnp.stack([ys, xs]))
@@ -46,32 +58,35 @@ def _affine(images: jax.Array, matrix: jax.Array) -> jax.Array:
     return jax.vmap(one)(images)
 
 
-def random_scale(scales: Sequence[float] = (0.9, 1.1)) -> Transform:
-    def apply(key, images):
-        s = jax.random.uniform(key, (), minval=scales[0], maxval=scales[1])
-        return _affine(images, jnp.eye(2) / s)
+@dataclass(frozen=True)
+class RandomScale:
+    scales: tuple[float, float] = (0.9, 1.1)
 
-    return apply
+    def __call__(self, key, images):
+        s = jax.random.uniform(key, (), minval=self.scales[0], maxval=self.scales[1])
+        return affine(images, jnp.eye(2) / s)
 
 
-def random_rotate(degrees: float = 10.0) -> Transform:
-    def apply(key, images):
-        angle = jnp.deg2rad(jax.random.uniform(key, (), minval=-degrees, maxval=degrees))
+@dataclass(frozen=True)
+class RandomRotate:
+    degrees: float = 10.0
+
+    def __call__(self, key, images):
+        angle = jnp.deg2rad(jax.random.uniform(key, (), minval=-self.degrees, maxval=self.degrees))
         cos, sin = jnp.cos(angle), jnp.sin(angle)
-        return _affine(images, jnp.array([[cos, -sin], [sin, cos]]))
-
-    return apply
+        return affine(images, jnp.array([[cos, -sin], [sin, cos]]))
 
 
-def compose(transforms: Sequence[Transform]) -> Transform:
-    def apply(key, images):
-        for k, transform in zip(jax.random.split(key, len(transforms)), transforms):
+@dataclass(frozen=True)
+class Compose:
+    transforms: tuple
+
+    def __call__(self, key, images):
+        for k, transform in zip(jax.random.split(key, len(self.transforms)), self.transforms):
             images = transform(k, images)
         return images
 
-    return apply
 
-
-def standard_robustness() -> Transform:
+def standard_robustness() -> Compose:
     """Lucid's recipe, scaled for CPU-sized renders: pad, jitter, scale, rotate, jitter."""
-    return compose([pad(12), jitter(8), random_scale((0.9, 1.1)), random_rotate(10.0), jitter(4)])
+    return Compose((Pad(12), Jitter(8), RandomScale((0.9, 1.1)), RandomRotate(10.0), Jitter(4)))

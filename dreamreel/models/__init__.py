@@ -1,7 +1,9 @@
 """Models: a registry of specs (layers, preprocessing, weight source) and Flax modules returning named activations.
 
-load_model(name, home=None, fetch=True) -> Model     fetches and converts the weights on first use
+load_model(name, home=None, fetch=True) -> Model     fetches and converts the weights on first use, verifies them
 activations(model, images, until) -> {layer: array}
+weights_status(spec, home=None) -> "present" | "missing" | "damaged: <reason>"
+fetch_weights(spec, home=None, log, force=False) -> Path;  import_weights(spec, path, home=None, log) -> Path
 """
 
 from __future__ import annotations
@@ -10,7 +12,7 @@ from pathlib import Path
 
 from . import zoo  # noqa: F401  (registers the models)
 from .registry import Layer, Model, ModelSpec, activations, get_spec, model_names, register
-from .weights import fetch_weights, import_weights, is_cached, load_params
+from .weights import fetch_weights, import_weights, is_cached, load_params, weights_status
 
 DEFAULT_MODEL = "vgg16"
 
@@ -23,4 +25,4 @@ def load_model(name: str = DEFAULT_MODEL, *, home: Path | None = None, fetch: bo
 
 
 __all__ = ["DEFAULT_MODEL", "Layer", "Model", "ModelSpec", "activations", "fetch_weights", "get_spec",
-           "import_weights", "is_cached", "load_model", "load_params", "model_names", "register"]
+           "import_weights", "is_cached", "load_model", "load_params", "model_names", "register", "weights_status"]

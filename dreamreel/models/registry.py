@@ -3,9 +3,12 @@
 register(spec) -> spec            refuses a name registered twice
 get_spec(name) -> ModelSpec       raises DreamreelError naming the known models
 activations(model, images, until) -> {layer name: array}   images are RGB in [0, 1], (N, H, W, 3)
+derive_layers(module) -> tuple[Layer, ...]          the layer table, read off the module's named activations
+parameter_shapes(module) -> {"layer/param": shape}  what the module's weights must hold
 
 A ModelSpec is data: its layer table, its preprocessing (colour order, range) and where its weights come from
-live here, never in `if model_name == ...` branches elsewhere.
+live here, never in `if model_name == ...` branches elsewhere. The layer table is derived from the module itself
+(jax.eval_shape: shapes only, nothing computed), so a model's layers are written once, in its forward pass.
 """
 
 from __future__ import annotations
@@ -30,12 +33,26 @@ class Layer:
     kind: str = "conv"  # conv | pool | pre_relu | logits | probs | head
 
 
+class _DerivedLayers:
+    """ModelSpec.layers: the table given to the constructor, else derived from the module on first use. Lazily,
+    because tracing a module costs 0.03-0.25 s (2-core CPU) and importing dreamreel should not pay it per model."""
+
+    def __get__(self, spec, owner=None):
+        if spec is None:
+            return None  # the dataclass field's default: derive
+        if spec._derived.get("layers") is None:
+            spec._derived["layers"] = derive_layers(spec.module)
+        return spec._derived["layers"]
+
+    def __set__(self, spec, table):  # called once, by the frozen dataclass's __init__ (table: itself by default)
+        spec._derived["layers"] = None if table is None or table is self else tuple(table)
+
+
 @dataclass(frozen=True, eq=False)
 class ModelSpec:
     name: str
     description: str
-    module: Callable[[], Any]  # () -> flax module whose __call__(x, until) returns {layer: activation}
-    layers: tuple[Layer, ...]  # in forward order: `until` may stop at any of them
+    module: Callable[[], Any]  # () -> flax module: __call__(x, until) -> {layer: activation}, layer_kind(name)
     preprocess: Callable[[jax.Array], jax.Array]  # RGB [0, 1] -> what the network expects
     weights: Any  # a weights.WeightSource: how to fetch, import and cache the parameters
     dream_layers: tuple[str, ...]  # a good default objective for `dreamreel dream`
@@ -45,10 +62,21 @@ class ModelSpec:
     class_layer: str | None = None  # the logits a class objective raises
     notes: str = ""
     on_load: Callable[["Model"], "Model"] | None = None  # e.g. attach class names that ship with the weights
-    _index: dict = field(default_factory=dict, repr=False)
+    _derived: dict = field(default_factory=dict, init=False, repr=False)  # layers, their index, parameter shapes
+    # in forward order (`until` may stop at any of them); left out, it is derived from the module
+    layers: tuple[Layer, ...] = field(default=_DerivedLayers(), repr=False)
 
-    def __post_init__(self):
-        self._index.update({layer.name: i for i, layer in enumerate(self.layers)})
+    @property
+    def _index(self) -> dict[str, int]:
+        if "index" not in self._derived:
+            self._derived["index"] = {layer.name: i for i, layer in enumerate(self.layers)}
+        return self._derived["index"]
+
+    def parameter_shapes(self) -> dict[str, tuple[int, ...]]:
+        """{"block1_conv1/kernel": (3, 3, 3, 64), ...}: what this model's weights must hold."""
+        if "parameters" not in self._derived:
+            self._derived["parameters"] = parameter_shapes(self.module)
+        return self._derived["parameters"]
 
     def layer(self, name: str) -> Layer:
         if name not in self._index:
@@ -128,6 +156,50 @@ def activations(model: Model, images: jax.Array, until: str | None = None) -> di
     x = spec.preprocess(images)
     acts = spec.module().apply({"params": model.params}, x, until=until)
     return {"input": images, **acts}
+
+
+# abstract shapes only (jax.eval_shape computes nothing), so large probes cost nothing; strides read exactly up to
+# the smaller probe's size
+PROBE_SIZES = (256, 512)
+_KEY = jax.random.PRNGKey(0)
+
+
+def _probe(size: int) -> jax.ShapeDtypeStruct:
+    return jax.ShapeDtypeStruct((1, size, size, 3), jnp.float32)
+
+
+def derive_layers(module: Callable[[], Any]) -> tuple[Layer, ...]:
+    """The layer table of `module()` in forward order, read off the shapes of its named activations at two input
+    sizes: channels are the last axis, the stride is input size / activation size; a layer whose size does not
+    follow the input (a global pool, the logits) has the stride of the layer before it, the scale it summarises.
+    The kind of each layer comes from the module's `layer_kind(name)`."""
+    net = module()
+    order: list[str] = []  # eval_shape returns dicts with sorted keys: the forward order is read while tracing
+
+    def forward(x):
+        acts, variables = net.init_with_output(_KEY, x)
+        order[:] = acts
+        return acts, variables
+
+    small, variables = jax.eval_shape(forward, _probe(PROBE_SIZES[0]))
+    large = jax.eval_shape(net.apply, variables, _probe(PROBE_SIZES[1]))
+    table, stride = [], 1
+    for name in order:
+        value = small[name]
+        heights = (value.shape[1], large[name].shape[1])
+        if heights[0] != heights[1]:  # follows the input size
+            stride = PROBE_SIZES[0] // heights[0]
+            if PROBE_SIZES[0] % heights[0] or PROBE_SIZES[1] != stride * heights[1]:
+                raise ValueError(f"{name}: heights {heights} at inputs {PROBE_SIZES} give no whole stride")
+        table.append(Layer(name, int(value.shape[-1]), stride, net.layer_kind(name)))
+    return tuple(table)
+
+
+def parameter_shapes(module: Callable[[], Any]) -> dict[str, tuple[int, ...]]:
+    """{"layer/param": shape} of `module()`'s parameters: the flat keys of the weights cache."""
+    variables = jax.eval_shape(module().init, _KEY, _probe(PROBE_SIZES[0]))
+    leaves = jax.tree_util.tree_flatten_with_path(variables["params"])[0]
+    return {"/".join(str(key.key) for key in path): tuple(leaf.shape) for path, leaf in leaves}
 
 
 def caffe_bgr(mean_bgr: tuple[float, float, float]) -> Callable[[jax.Array], jax.Array]:

@@ -3,17 +3,20 @@
 VGG(blocks, widths, hed_head)(x, until) -> {name: (N, h, w, C)}; x is the preprocessed image (BGR, 0-255 minus
 the Caffe mean). Names follow Keras: block4_conv3 (after ReLU), block4_conv3_pre_relu, block4_pool; with the HED
 head also hed_side1..hed_side5 (edge logits upsampled to the input size) and hed_edges (fused edge probability).
+VGG.layer_kind(name) -> "conv" | "pre_relu" | "pool" | "head"     (the layer table is derived from the module)
+vgg_layers(blocks, widths, hed_head) -> tuple[Layer, ...]         that table, for specs written with `layers=`
 """
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any
 
 import flax.linen as nn
 import jax
 import jax.numpy as jnp
 
-from .registry import Layer
+from .registry import Layer, derive_layers
 
 VGG16_BLOCKS = (2, 2, 3, 3, 3)
 VGG19_BLOCKS = (2, 2, 4, 4, 4)
@@ -28,6 +31,14 @@ class VGG(nn.Module):
     hed_head: bool = False
     conv_general_dilated: Any = None  # a faster convolution for this backend, or None for XLA's
     max_pool: Any = None  # a faster 2x2/2 SAME max pool (x -> pooled), or None for flax's reduce_window
+
+    @staticmethod
+    def layer_kind(name: str) -> str:
+        if name.endswith("_pre_relu"):
+            return "pre_relu"
+        if name.endswith("_pool"):
+            return "pool"
+        return "head" if name.startswith("hed_") else "conv"
 
     @nn.compact
     def __call__(self, x: jax.Array, until: str | None = None) -> dict[str, jax.Array]:
@@ -71,16 +82,7 @@ class VGG(nn.Module):
         acts["hed_edges"] = jax.nn.sigmoid(fused)
 
 
-def vgg_layers(blocks: tuple[int, ...], widths: tuple[int, ...] = VGG_WIDTHS, hed_head: bool = False):
-    """The layer table in forward order (what `until` may name)."""
-    table = []
-    for b, (n_convs, width) in enumerate(zip(blocks, widths), start=1):
-        stride = 2 ** (b - 1)
-        for i in range(1, n_convs + 1):
-            table.append(Layer(f"block{b}_conv{i}_pre_relu", width, stride, "pre_relu"))
-            table.append(Layer(f"block{b}_conv{i}", width, stride))
-        table.append(Layer(f"block{b}_pool", width, stride * 2, "pool"))
-    if hed_head:
-        table += [Layer(f"hed_side{k}", 1, 1, "head") for k in range(1, 6)]
-        table.append(Layer("hed_edges", 1, 1, "head"))
-    return tuple(table)
+def vgg_layers(blocks: tuple[int, ...], widths: tuple[int, ...] = VGG_WIDTHS,
+               hed_head: bool = False) -> tuple[Layer, ...]:
+    """The layer table in forward order (what `until` may name), derived from the module."""
+    return derive_layers(partial(VGG, blocks=blocks, widths=widths, hed_head=hed_head))

@@ -1,9 +1,8 @@
-"""Optical flow, warping by flow, and flow reliability, for temporally consistent video (Ruder et al. 2016).
+"""Optical flow and flow reliability, for temporally consistent video (Ruder et al. 2016).
 
 optical_flow(frame_a (H, W, 3), frame_b (H, W, 3), method="dis", preset="medium") -> flow (H, W, 2) float32
 flow_pair(prev (H, W, 3), next (H, W, 3), method="dis", preset="medium") -> (forward (H, W, 2), backward (H, W, 2))
-warp(image (H, W) or (H, W, C), flow (H, W, 2)) -> same shape as image, float32   host: numpy + OpenCV remap
-warp_jax(image (H, W) or (H, W, C), flow (H, W, 2)) -> same shape, jnp            jit-able, differentiable
+(warping by a flow: motion.warp.warp(image, flow_coords(flow), "linear", border="edge") = image(x + flow(x)))
 reliability_mask(flow (H, W, 2), reverse (H, W, 2)) -> (H, W) float32 in {0, 1}, on flow's grid
 
 Flow convention (one for the whole package). flow[y, x] = (dx, dy) in pixels, dx along columns, dy along rows;
@@ -11,11 +10,12 @@ Flow convention (one for the whole package). flow[y, x] = (dx, dy) in pixels, dx
 
     b(x + flow(x)) ~= a(x)          ("pull" / backward-warping convention, the same as OpenCV's)
 
-and `warp(image, flow)(x) = image(x + flow(x))` (bilinear; outside the frame the border pixel is repeated), so
+and warping by a flow reads the image there: `warp(image, flow_coords(flow), "linear", border="edge")(x) =
+image(x + flow(x))` (motion.warp, the one host warp; bilinear, the border pixel repeated outside the frame), so
 
-    warp(b, optical_flow(a, b)) ~= a
+    warp(b, flow_coords(optical_flow(a, b)), "linear", border="edge") ~= a
 
-For video: `forward, backward = flow_pair(prev, next)`; then `warp(previous_output, backward)` aligns the
+For video: `forward, backward = flow_pair(prev, next)`; then warping previous_output by `backward` aligns the
 previous stylised frame with `next`, and `reliability_mask(backward, forward)` is 1 where that is trustworthy
 (0 where `next` shows something `prev` did not, or at motion boundaries), as in Ruder et al.'s temporal loss.
 
@@ -27,6 +27,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..errors import DreamreelError
+from .warp import flow_coords, warp
 
 METHODS = ("dis", "farneback")
 DIS_PRESETS = ("ultrafast", "fast", "medium")
@@ -110,67 +111,6 @@ def flow_pair(prev, next, method: str = DEFAULT_METHOD, preset: str = DEFAULT_PR
             optical_flow(next, prev, method=method, preset=preset))
 
 
-def warp(image, flow) -> np.ndarray:
-    """Backward warp on the host: out(x) = image(x + flow(x)), bilinear, border pixels repeated outside the frame.
-
-    image: (H, W) or (H, W, C) (any C, e.g. a frame, a mask or another flow field); returns float32 of its shape."""
-    import cv2
-
-    image = np.ascontiguousarray(image, dtype=np.float32)
-    if image.ndim not in (2, 3):
-        raise DreamreelError(f"cannot warp an array of shape {tuple(image.shape)}: expected (H, W) or (H, W, C)")
-    flow = _flow_field(flow, "flow", image.shape)
-    h, w = image.shape[:2]
-    map_x = flow[..., 0] + np.arange(w, dtype=np.float32)[None, :]
-    map_y = flow[..., 1] + np.arange(h, dtype=np.float32)[:, None]
-
-    def remap(channels):
-        out = cv2.remap(channels, map_x, map_y, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
-        return out.reshape(channels.shape)
-
-    if image.ndim == 2 or image.shape[2] in (1, 3, 4):
-        return remap(image)
-    # OpenCV interpolates 1, 3 and 4 channels in float but others with 1/32-pixel fixed-point weights (an error
-    # of up to ~1% of the local contrast), so other counts are warped in exact groups of 4 or single channels
-    whole = image.shape[2] - image.shape[2] % 4
-    groups = [image[..., i:i + 4] for i in range(0, whole, 4)]
-    groups += [image[..., i:i + 1] for i in range(whole, image.shape[2])]
-    return np.concatenate([remap(np.ascontiguousarray(g)) for g in groups], axis=-1)
-
-
-def warp_jax(image, flow):
-    """Backward warp in JAX, for use inside jitted code: out(x) = image(x + flow(x)), bilinear, border repeated.
-
-    Same result as `warp` (to float32 rounding); differentiable in both image and flow. Shapes are checked at
-    trace time: image (H, W) or (H, W, C), flow (H, W, 2)."""
-    import jax.numpy as jnp
-
-    image = jnp.asarray(image)
-    flow = jnp.asarray(flow)
-    if image.ndim not in (2, 3):
-        raise DreamreelError(f"cannot warp an array of shape {tuple(image.shape)}: expected (H, W) or (H, W, C)")
-    if flow.ndim != 3 or flow.shape[2] != 2:
-        raise DreamreelError(f"flow must be an (H, W, 2) flow field, got shape {tuple(flow.shape)}")
-    if flow.shape[:2] != image.shape[:2]:
-        raise DreamreelError(f"flow is {flow.shape[0]}x{flow.shape[1]} but the image is "
-                             f"{image.shape[0]}x{image.shape[1]}: they must be the same size")
-    h, w = image.shape[:2]
-    dtype = jnp.promote_types(image.dtype, jnp.float32)
-    # clamping the sample point to the frame is exactly bilinear sampling with the border replicated
-    x = jnp.clip(jnp.arange(w, dtype=dtype)[None, :] + flow[..., 0].astype(dtype), 0, w - 1)
-    y = jnp.clip(jnp.arange(h, dtype=dtype)[:, None] + flow[..., 1].astype(dtype), 0, h - 1)
-    x0f, y0f = jnp.floor(x), jnp.floor(y)
-    fx, fy = x - x0f, y - y0f
-    x0, y0 = x0f.astype(jnp.int32), y0f.astype(jnp.int32)
-    x1, y1 = jnp.minimum(x0 + 1, w - 1), jnp.minimum(y0 + 1, h - 1)
-    img = image.astype(dtype)
-    if img.ndim == 3:
-        fx, fy = fx[..., None], fy[..., None]
-    top = img[y0, x0] * (1 - fx) + img[y0, x1] * fx
-    bottom = img[y1, x0] * (1 - fx) + img[y1, x1] * fx
-    return top * (1 - fy) + bottom * fy
-
-
 def _gradient_energy(flow: np.ndarray) -> np.ndarray:
     """|grad u|^2 + |grad v|^2 with central differences (f[x+1] - f[x-1]) / 2, border repeated."""
     padded = np.pad(flow, ((1, 1), (1, 1), (0, 0)), mode="edge")
@@ -195,7 +135,7 @@ def reliability_mask(flow, reverse, motion_boundaries: bool = True,
     flow = _flow_field(flow, "flow")
     reverse = _flow_field(reverse, "reverse flow", flow.shape)
     h, w = flow.shape[:2]
-    back = warp(reverse, flow)  # reverse flow sampled where each pixel lands
+    back = warp(reverse, flow_coords(flow), "linear", border="edge")  # reverse flow sampled where each pixel lands
     landing_x = np.arange(w, dtype=np.float32)[None, :] + flow[..., 0]
     landing_y = np.arange(h, dtype=np.float32)[:, None] + flow[..., 1]
     inside = (landing_x >= 0) & (landing_x <= w - 1) & (landing_y >= 0) & (landing_y <= h - 1)

@@ -30,7 +30,7 @@ from typing import Any, Iterator
 
 import numpy as np
 
-from ..errors import DreamreelError
+from ...errors import DreamreelError
 
 # wire types
 VARINT, FIXED64, LEN, FIXED32 = 0, 1, 2, 5

@@ -1,3 +1,5 @@
+"""The VGG module: its table, its forward against a NumPy reference, the real HED weights (integration)."""
+
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -5,28 +7,8 @@ import pytest
 from conftest import TINY_BLOCKS, init_tiny_model, photo
 from numpy_reference import vgg_forward
 
-from dreamreel.errors import DreamreelError
-from dreamreel.models import activations, get_spec, model_names, register
+from dreamreel.models import activations
 from dreamreel.models.vgg import HED_MEAN_BGR, VGG16_BLOCKS
-
-
-def test_registry_refuses_a_name_twice():
-    with pytest.raises(ValueError, match="registered twice"):
-        register(get_spec("vgg16"))
-
-
-def test_unknown_model_names_the_known_ones():
-    with pytest.raises(DreamreelError, match="vgg16"):
-        get_spec("alexnet")
-
-
-def test_unknown_layer_suggests_a_close_name():
-    with pytest.raises(DreamreelError, match="block4_conv3"):
-        get_spec("vgg16").layer("block4_conv")
-
-
-def test_default_models_are_registered():
-    assert {"vgg16", "vgg16_imagenet", "vgg19_imagenet"} <= set(model_names())
 
 
 def test_layer_table_matches_what_the_module_returns(tiny_model):

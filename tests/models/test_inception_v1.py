@@ -19,11 +19,12 @@ from graphdef_builder import (DT_FLOAT, DT_INT32, DType, GraphBuilder, Shape, Te
 
 from dreamreel.errors import DreamreelError
 from dreamreel.models import activations, get_spec, import_weights, load_model
-from dreamreel.models.inception_v1 import (CLASSES, LABELS_KEY, MIXED_WIDTHS, STEM_WIDTHS, UNUSED_LABEL,
-                                           InceptionV1, convert_inception5h, inception_v1_layers, labels_of,
-                                           params_from_graph, preprocess, scaled_widths, with_labels)
-from dreamreel.models.registry import Model
-from dreamreel.models.tf_graphdef import DataType, read_graphdef
+from dreamreel.models.formats.inception5h import (LABELS_KEY, UNUSED_LABEL, convert_inception5h, decode_labels,
+                                                  encode_labels, labels_of, params_from_graph, with_labels)
+from dreamreel.models.formats.tf_graphdef import DataType, read_graphdef
+from dreamreel.models.inception_v1 import (CLASSES, MIXED_WIDTHS, STEM_WIDTHS, InceptionV1, preprocess,
+                                           scaled_widths)
+from dreamreel.models.registry import Model, derive_layers
 from dreamreel.models.weights import nest
 
 NARROW_STEM, NARROW_MIXED = scaled_widths(8)
@@ -32,6 +33,10 @@ LABELS = ["dummy", "kit fox", "English setter", "Siberian husky", "tench"]
 
 def log(message):
     pass
+
+
+def narrow_layer_names():
+    return [layer.name for layer in derive_layers(functools.partial(InceptionV1, stem=NARROW_STEM, mixed=NARROW_MIXED))]
 
 
 # --- an independent NumPy reference: an interpreter of the graph's nodes --------------------------------------
@@ -368,7 +373,7 @@ def test_forward_matches_the_numpy_graph_interpreter(narrow, narrow_model):
     images = np.random.default_rng(4).uniform(0, 1, (2, 224, 224, 3)).astype(np.float32)
     ours = jax.jit(lambda p, x: module.apply({"params": p}, preprocess(x)))(params, jnp.asarray(images))
     reference = run_graph(builder, images.astype(np.float64) * 255.0 - 117.0)
-    names = [layer.name for layer in inception_v1_layers(NARROW_STEM, NARROW_MIXED, CLASSES)]
+    names = narrow_layer_names()
     assert sorted(ours) == sorted(names)  # (jit returns the dict sorted; the order is checked without jit below)
     for name in names:
         expected = reference[name]
@@ -397,7 +402,7 @@ def test_forward_matches_on_odd_sizes(narrow, narrow_model):
 def test_until_stops_early(narrow_model):
     module, params = narrow_model
     x = jnp.asarray(np.random.default_rng(5).normal(0, 50, (1, 64, 64, 3)), jnp.float32)
-    names = [layer.name for layer in inception_v1_layers(NARROW_STEM, NARROW_MIXED, CLASSES)]
+    names = narrow_layer_names()
 
     def names_returned(until=None):
         """The dict's own order (a traced function sees it before jit sorts the keys)."""
@@ -424,21 +429,6 @@ def test_until_stops_early(narrow_model):
     assert "mixed3b_3x3_bottleneck" in built and "mixed3b_3x3" not in built and "softmax2" not in built
     few = {name: params[name] for name in built}
     np.testing.assert_array_equal(run({"params": few}, x, until=stop)[stop], early[stop])
-
-
-def test_the_layer_table_matches_what_the_module_returns():
-    module = InceptionV1()  # the true widths: shapes only, nothing is computed
-    table = inception_v1_layers()
-    x = jax.ShapeDtypeStruct((1, 80, 48, 3), jnp.float32)
-    variables = jax.eval_shape(module.init, jax.random.PRNGKey(0), x)
-    acts = jax.eval_shape(module.apply, variables, x)
-    assert sorted(acts) == sorted(layer.name for layer in table)
-    for layer in table:
-        shape = acts[layer.name].shape
-        spatial = (1, 1) if layer.kind in ("head", "logits", "probs") else (-(-80 // layer.stride),
-                                                                             -(-48 // layer.stride))
-        assert shape == (1, *spatial, layer.channels), layer.name
-    assert {layer.kind for layer in table} <= {"conv", "pool", "pre_relu", "head", "logits", "probs"}
 
 
 # --- the importer with the true shapes, and the registered model ----------------------------------------------
@@ -494,8 +484,6 @@ def test_the_registered_spec():
 
 
 def test_labels_survive_the_cache_encoding():
-    from dreamreel.models.inception_v1 import decode_labels, encode_labels
-
     names = ["dummy", "café", "great white shark"]
     cached = encode_labels(names).astype(np.float32)  # the cache stores every array as float32
     assert decode_labels(cached) == tuple(names)
