@@ -122,8 +122,8 @@ class ClipSettings:
     # dream mode
     strength: float = setting(12.0, number(0.0, 255.0, low_open=True),
                               "dream mode: mean change of a pixel in grey levels (of 255), held in every frame")
-    warmup: int = setting(8, integer(1, 1000), "dream mode: the first frame of a shot is dreamed as if the shot were "
-                                               "held still for this many frames, so it starts at the steady look")
+    first_steps: int = setting(40, integer(0, 10_000), "dream mode: the first frame of a shot is dreamed until it is "
+                                                       "as strong as `strength` (at most this many steps)")
     steps: int = setting(4, integer(0, 1000), "dream steps per frame, on top of the carried detail")
     step_size: float = _from_dream("step_size")
     carry: float = setting(0.9, number(0.0, 0.999), "how much of the previous frame's dream detail is carried "
@@ -140,7 +140,8 @@ class ClipSettings:
     first_iterations: int = setting(200, integer(1, 100_000), "style mode: iterations of the first frame")
     iterations: int = setting(60, integer(1, 100_000), "style mode: optimiser iterations per frame")
     first_scales: int = setting(2, integer(1, 8), "style mode: scales of the first frame")
-    lr: float = setting(_STYLE["lr"], number(0.0, 1.0, low_open=True), "style mode: Adam's learning rate")
+    learning_rate: float = setting(_STYLE["learning_rate"], number(0.0, 1.0, low_open=True),
+                                   "style mode: Adam's learning rate")
     loss: str = setting(_STYLE["loss"], choice(STYLE_LOSSES), "style mode: Gram matrices or mean and covariance")
     original_colors: bool = setting(False, boolean, "style mode: keep the clip's colours")
 
@@ -148,9 +149,9 @@ class ClipSettings:
         validate(self)
 
 
-DREAM_ONLY = ("strength", "warmup", "steps", "step_size", "carry", "tile_size", "jitter", "normalize")
+DREAM_ONLY = ("strength", "first_steps", "steps", "step_size", "carry", "tile_size", "jitter", "normalize")
 STYLE_ONLY = ("style", "content_weight", "style_weight", "tv_weight", "temporal_weight", "first_iterations",
-              "iterations", "first_scales", "lr", "loss", "original_colors")
+              "iterations", "first_scales", "learning_rate", "loss", "original_colors")
 
 ANIMATION_SECTIONS: dict[str | None, type] = {None: RenderSettings, "camera": CameraSettings, "objective": Recipe}
 CLIP_SECTIONS: dict[str | None, type] = {None: ClipSettings, "objective": Recipe}

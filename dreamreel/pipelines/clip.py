@@ -27,9 +27,10 @@ Dream mode. What is carried is the dream's *detail* (dreamed - raw): start_t = r
 then `steps` dream steps, then the detail is scaled so that mean |dreamed - raw| = strength (grey levels): the
 strength is held by construction, frame after frame and shot after shot, where a free-running carry settles at
 whatever the flow's losses leave (on filmed footage the old first frame was 40 % stronger than frame 20). carry < 1
-and the fresh steps renew the detail, so stale detail fades. The first frame of a shot is dreamed as if the shot
-were held still for `warmup` frames (the same update on the same frame), so it already shows the look later frames
-keep, instead of a one-off octave dream that deflates within a second.
+and the fresh steps renew the detail, so stale detail fades. The first frame of a shot takes plain dream steps until it
+is as strong as the setting (at most `first_steps`), then two ordinary updates on itself: it shows the look the
+following frames keep, where the old octave dream was a one-off peak that deflated within a second. (The pattern
+still deepens over a shot: see benchmarks/RESULTS.md, "Clips on real footage".)
 
 Style mode (Ruder et al.). Each frame starts from its raw frame plus the carried stylisation (stylised - raw of the
 remembered frames, warped; content is never resampled twice, so it does not blur) and minimises the Gatys loss plus
@@ -62,7 +63,9 @@ from ..motion.warp import flow_coords, warp
 from ..settings import ClipSettings
 from .stream import Frame
 
-MAX_DREAM_GAIN = 16.0  # the first warm-up pass may need its few steps' detail scaled up ~5x to reach the strength
+MAX_DREAM_GAIN = 16.0  # a first frame that stopped short of the strength (first_steps) is scaled up to it
+CHUNK = 4  # the first frame's steps run in chunks of this many, checking the strength in between
+SETTLE = 2  # ordinary frame updates on the first frame (each develops the pattern as much as a frame of the shot)
 MAX_STYLE_GAIN = 2.0  # style detail is only ever restored from warping losses, never invented
 MATCH = 0.1  # a remembered pixel counts only where its raw colour, carried along the flow, is this close to now's
 CUT_UNRELIABLE = 0.75  # a cut also needs the flow to fail on this share of the frame (a fast pan alone is no cut)
@@ -215,17 +218,30 @@ def dream_clip(frames: Iterable[np.ndarray], *, model: Model, objective: Objecti
         raw = np.asarray(raw, np.float32)
         key = jax.random.fold_in(jax.random.PRNGKey(s.seed), index)
         recalled = _recall(memory, raw, s) if memory else None
-        if recalled is None:  # the first frame of a shot: as if held still for `warmup` frames
-            out = raw
-            for rehearsal in range(s.warmup):
-                out = _dream_update(model, objective, raw, out - raw, jax.random.fold_in(key, rehearsal + 1), s,
-                                    target)
+        if recalled is None:  # the first frame of a shot
+            out = _dream_first(model, objective, raw, key, s, target)
         else:
             detail, _ = long_term(*recalled)
             out = _dream_update(model, objective, raw, detail, key, s, target)
         memory = (_remember(memory, Remembered(index, raw, out), s) if recalled is not None
                   else [Remembered(index, raw, out)])
         yield out, _state(memory, target)
+
+
+def _dream_first(model, objective, raw, key, s: ClipSettings, target: float) -> np.ndarray:
+    """Dream steps from the raw frame until it is as strong as the target (at most s.first_steps), held there, then
+    SETTLE ordinary updates on the same frame: the pattern is then as developed as in the frames that follow."""
+    image, done = jnp.asarray(raw), 0
+    shift = tile_shift(raw.shape[:2], s.tile_size, s.jitter)
+    while done < s.first_steps and strength(image, raw) < target:
+        last = min(done + CHUNK, s.first_steps)
+        image = dream_steps(model, objective, image, jax.random.fold_in(key, 0), done, last, s.step_size,
+                            tile_size=s.tile_size, max_shift=shift, normalize=s.normalize)
+        done = last
+    out = hold_strength(np.asarray(image), raw, target, MAX_DREAM_GAIN)
+    for settle in range(SETTLE):
+        out = _dream_update(model, objective, raw, out - raw, jax.random.fold_in(key, 1 + settle), s, target)
+    return out
 
 
 def _dream_update(model, objective, raw, detail, key, s: ClipSettings, target: float) -> np.ndarray:
@@ -251,7 +267,7 @@ def style_clip(frames: Iterable[np.ndarray], styles: Sequence[np.ndarray], *, mo
         if recalled is None:  # the clip's first frame, or a new shot: stylised fully
             out = stylize(raw, styles, model=model, content_weight=s.content_weight, style_weight=s.style_weight,
                           tv_weight=s.tv_weight, size=None, scales=s.first_scales, iterations=s.first_iterations,
-                          learning_rate=s.lr, loss=s.loss, seed=s.seed)
+                          learning_rate=s.learning_rate, loss=s.loss, seed=s.seed)
             target = float(np.float32(strength(out, raw))) if target is None else target
         else:
             if s_loss is None:  # the style statistics at the clip's size, once
@@ -276,7 +292,8 @@ def _style_update(model, s_loss, raw, recalled, key, s: ClipSettings) -> np.ndar
     objective = gatys_objective(content_loss(model, raw), s_loss, content_weight=s.content_weight,
                                 style_weight=s.style_weight, tv_weight=s.tv_weight,
                                 extra=s.temporal_weight * temporal(np.clip(raw + carried, 0.0, 1.0), weight))
-    image, _ = run(Adam(clip=True), Whole(), model, objective, jnp.asarray(start), key, s.iterations, rate=s.lr)
+    image, _ = run(Adam(clip=True), Whole(), model, objective, jnp.asarray(start), key, s.iterations,
+                   rate=s.learning_rate)
     return np.clip(np.asarray(image), 0.0, 1.0)
 
 

@@ -15,9 +15,9 @@ from dreamreel.pipelines.clip import (ClipSource, colour_distance, dream_clip, f
 from dreamreel.settings import ClipSettings
 
 OBJ = layer("block3_conv2")
-DREAM = ClipSettings(warmup=3, steps=2, step_size=0.01, jitter=4, strength=12.0)
+DREAM = ClipSettings(first_steps=8, steps=2, step_size=0.01, jitter=4, strength=12.0)
 STYLE = ClipSettings(mode="style", style=("unused.jpg",), first_iterations=30, iterations=15, first_scales=1,
-                     lr=0.03, temporal_weight=500.0)
+                     learning_rate=0.03, temporal_weight=500.0)
 
 
 def images(outputs):
@@ -105,7 +105,7 @@ def test_the_dream_is_as_strong_in_every_frame_as_the_setting_says(tiny_model, c
 
 def test_no_drift_over_a_long_static_shot(tiny_model):
     still = photo((32, 32))
-    settings = ClipSettings(warmup=2, steps=2, step_size=0.01, jitter=2)
+    settings = ClipSettings(first_steps=8, steps=2, step_size=0.01, jitter=2)
     outs = images(dream_clip([still] * 110, model=tiny_model, objective=OBJ, settings=settings))
     brightness = np.array([o.mean() for o in outs])
     assert abs(brightness[-20:].mean() - brightness[20:40].mean()) < 0.01
@@ -129,7 +129,7 @@ def test_a_region_that_comes_back_into_view_gets_back_its_look(tiny_model):
     background = photo((48, 64))
     square = moving_square_clip(background, 14, side=16, velocity=(4.0, 0.0), start=(-18.0, 16.0))
     frames, coverage = square.frames, square.coverage
-    common = dict(warmup=3, steps=2, step_size=0.01, jitter=0, strength=12.0, memory_every=4)
+    common = dict(first_steps=8, steps=2, step_size=0.01, jitter=0, strength=12.0, memory_every=4)
     recalled = images(dream_clip(frames, model=tiny_model, objective=OBJ, settings=ClipSettings(memory=3, **common)))
     forgotten = images(dream_clip(frames, model=tiny_model, objective=OBJ, settings=ClipSettings(memory=0, **common)))
     # background pixels hidden in the middle of the clip, clear at the start and again at the end
