@@ -16,7 +16,8 @@ Per frame: strength = mean |out - raw| in grey levels (of 255); energy = the fea
 layer added by the look: dream mode E(out) - E(raw) with E the objective (mean squared activation), style mode the
 share of the style distance closed, 1 - L_style(out) / L_style(raw). Flicker: pipelines.clip.flicker (mean squared
 change along reliable tracks, x 1000, pixels in [0, 1]). Every run writes <out>/<name>.json and the frames
-<out>/<name>.npz (uint8) every 10 frames, so a run cut short still counts (--flicker-only then measures it); --sheet writes a contact sheet of frames 0, 50, 100, 200 (those the clip has).
+<out>/<name>.npz (uint8) every 10 frames, so a run cut short still counts (--flicker-only then measures it);
+--sheet writes a contact sheet of frames 0, 50, 100, 200 (those the clip has).
 """
 
 from __future__ import annotations
@@ -267,8 +268,8 @@ def report(folder: Path) -> str:
                if "footage_flicker_x1000" in r else "-")
         lines.append(f"| {r['clip']} | {r['mode']} | {r['method']} | {r['frames']} | {r['size'][1]}x{r['size'][0]} | "
                      f"{r['strength'][0]:.1f} / {st['mean_10_end']:.1f} ({st['frame0_off']:+.0%}) | "
-                     f"{st['worst_window_off']:.0%} | {en['frame0_off']:+.0%} (worst window {en['worst_window_off']:.0%})"
-                     f" | {fl} | {raw} | {r['seconds'] / r['frames']:.1f} |")
+                     f"{st['worst_window_off']:.0%} | {en['frame0_off']:+.0%} "
+                     f"(worst window {en['worst_window_off']:.0%}) | {fl} | {raw} | {r['seconds'] / r['frames']:.1f} |")
     return "\n".join(lines)
 
 

@@ -121,7 +121,8 @@ def test_a_scene_cut_starts_afresh_with_no_trace_of_the_previous_shot(tiny_model
     fresh = images(dream_clip(other, model=tiny_model, objective=OBJ, settings=DREAM, first_index=4))
     for a, b in zip(outs[4:], fresh):
         assert np.array_equal(a, b)  # as if the clip had started at the cut
-    no_cuts = images(dream_clip(spliced, model=tiny_model, objective=OBJ, settings=dataclasses.replace(DREAM, cut_threshold=1.0)))
+    no_cuts = images(dream_clip(spliced, model=tiny_model, objective=OBJ,
+                                settings=dataclasses.replace(DREAM, cut_threshold=1.0)))
     assert not np.array_equal(no_cuts[4], fresh[0])
 
 
