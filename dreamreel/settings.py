@@ -100,13 +100,21 @@ class ClipSettings:
     seed: int = _from_dream("seed")
     flow_method: str = setting("dis", choice(("dis", "farneback")), "optical flow estimator")
     quality: int = setting(_WRITER["quality"], integer(0, 51), "H.264 CRF of an MP4: 0 lossless .. 51 worst")
+    cut_threshold: float = setting(0.15, number(0.0, 1.0), "a scene cut (the next shot starts afresh): consecutive "
+                                   "frames' colour histograms differ by more than this and the flow fails on most of "
+                                   "the frame; 1 never cuts")
+    memory: int = setting(3, integer(0, 16), "key frames remembered besides the previous one: a region that comes "
+                                             "back into view gets back the look it had there")
+    memory_every: int = setting(10, integer(1, 10_000), "frames between remembered key frames")
     # dream mode
+    strength: float = setting(12.0, number(0.0, 255.0, low_open=True),
+                              "dream mode: mean change of a pixel in grey levels (of 255), held in every frame")
+    first_steps: int = setting(40, integer(0, 10_000), "dream mode: the first frame of a shot is dreamed until it is "
+                                                       "as strong as `strength` (at most this many steps)")
     steps: int = setting(4, integer(0, 1000), "dream steps per frame, on top of the carried detail")
     step_size: float = _from_dream("step_size")
-    first_octaves: int = _from_dream("octaves", "octaves of the first frame's dream")
-    first_steps: int = setting(_DREAM["steps"], integer(0, 1000), "steps per octave of the first frame")
     carry: float = setting(0.9, number(0.0, 0.999), "how much of the previous frame's dream detail is carried "
-                                                    "(below 1, so the dream cannot accumulate)")
+                                                    "(below 1, so stale detail fades)")
     tile_size: int = _from_dream("tile_size")
     jitter: int = setting(16, integer(0, 4096), "random shift in pixels before each step")
     normalize: str = setting(_DREAM["normalize"], choice(NORMALIZATIONS), "gradient normalisation")
@@ -128,7 +136,7 @@ class ClipSettings:
         validate(self)
 
 
-DREAM_ONLY = ("steps", "step_size", "first_octaves", "first_steps", "carry", "tile_size", "jitter", "normalize")
+DREAM_ONLY = ("strength", "first_steps", "steps", "step_size", "carry", "tile_size", "jitter", "normalize")
 STYLE_ONLY = ("style", "content_weight", "style_weight", "tv_weight", "temporal_weight", "first_iterations",
               "iterations", "first_scales", "learning_rate", "loss", "original_colors")
 

@@ -232,7 +232,7 @@ def _clip_file(path, frames, fps=10):
 def test_a_clip_job_keeps_audio_and_resumes_exactly(tmp_path, loader):
     clip = pan_clip(photo((160, 200)), 6, 2.3, -1.2, size=(48, 64)).frames
     source = _clip_file(tmp_path / "in.mp4", clip)
-    look = ("first_octaves=1", "first_steps=3", "steps=2", "step_size=0.01", "jitter=4", "max_side=64",
+    look = ("first_steps=3", "steps=2", "step_size=0.01", "jitter=4", "max_side=64",
             'objective.layers="block3_conv2"')
     full = run(ClipJob(source, str(tmp_path / "full/"), overrides=look), load_model=loader)
 

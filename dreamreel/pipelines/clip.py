@@ -1,135 +1,303 @@
-"""Dreaming and painting over existing clips, with optical flow for temporal consistency.
+"""Dreaming and painting over filmed clips: a held strength, a memory along the motion, scene cuts.
 
-dream_clip(frames, *, model, objective, settings, ...) -> iterator of dreamed frames   frames: iterable of (H, W, 3)
-style_clip(frames, styles, *, model, settings, ...) -> iterator of stylised frames
-temporal_error(outputs, inputs) -> float   mean squared change of consecutive outputs on reliably tracked pixels
+dream_clip(frames, *, model, objective, settings, state=None, first_index=0) -> iterator of (image, state)
+style_clip(frames, styles, *, model, settings, state=None, first_index=0) -> iterator of (image, state)
+    frames: (H, W, 3) float32 RGB in [0, 1]; image: the same shape; state: {name: array}, all the next frame needs
+    (hand it back with the next frame's index to continue a clip exactly: resume)
 ClipSource(raw_frames, total, model, settings, objective, styles) -> a stream.FrameSource (resumable)
+strength(image, raw) -> float                      mean |image - raw|: how far the look is from the footage
+hold_strength(image, raw, target, max_gain) -> image    the look (image - raw) scaled to that strength
+long_term(warped [(H, W, C)], masks [(H, W)]) -> (H, W, C), (H, W)   each pixel from the nearest frame seeing it
+colour_distance(a, b) -> float in [0, 1]           total variation distance of the 8x8x8 colour histograms
+scene_cut(previous_raw, raw, mask, threshold) -> bool
+flicker(outputs, inputs, spans=(1, 2, 5, 10)) -> {span: error}   error over `span` frames on reliable tracks
+temporal_error(outputs, inputs, span=1) -> float
 
-Both modes compute forward and backward flow between consecutive *input* frames (flow.flow_pair, DIS) and the
-reliability mask of the backward flow (forward-backward consistency and motion boundaries, Ruder et al.).
+Motion. Every frame is tracked back to the frames remembered (flow.flow_pair on the *raw* frames, DIS): the
+previous frame and up to `memory` key frames (every `memory_every`-th frame). Ruder et al.'s long-term rule
+combines them: a pixel takes what the nearest remembered frame shows there, among those whose flow to it is
+reliable (forward-backward consistent, not a motion boundary). So a region hidden for a moment (a passer-by, a
+pole) gets back the look it had, not a new one.
 
-Dream mode. What is carried from frame to frame is the dream's *detail* (dreamed - raw), not the dreamed frame:
-    start_t = raw_t + carry * mask_t * warp(detail_{t-1}, backward_t),   then `steps` dream steps.
-Where the flow is unreliable the frame starts from the raw frame. Because each frame adds a bounded increment d
-and the carried detail decays by `carry` < 1, the detail converges to about d / (1 - carry) instead of growing
-frame after frame: no brightening or colour drift on long static shots (tested over 100 frames), and raw
-content is never resampled twice, so it does not blur. The first frame is dreamed with octaves.
+Scene cuts. A cut is a pair of frames whose colour histograms differ by more than `cut_threshold` while the flow
+fails on most of the frame (bikes.mp4 has five; their pairs measure 0.27-0.75 and 92-99 % unreliable, its other
+pairs at most 0.07 at the 95th percentile). A cut forgets every remembered frame: the new shot starts afresh.
 
-Style mode (Ruder et al.). Each frame starts from the previous stylised frame warped into it (the raw frame where
-the flow is unreliable) and minimises the Gatys loss plus temporal_weight * mask * |x - warped previous|^2; the
-style targets are computed once per clip. The first frame is stylised fully (multi-scale).
+Dream mode. What is carried is the dream's *detail* (dreamed - raw): start_t = raw_t + carry * long_term detail,
+then `steps` dream steps, then the detail is scaled so that mean |dreamed - raw| = strength (grey levels): the
+strength is held by construction, frame after frame and shot after shot, where a free-running carry settles at
+whatever the flow's losses leave (on filmed footage the old first frame was 40 % stronger than frame 20). carry < 1
+and the fresh steps renew the detail, so stale detail fades. The first frame of a shot takes plain dream steps until it
+is as strong as the setting (at most `first_steps`), then two ordinary updates on itself: it shows the look the
+following frames keep, where the old octave dream was a one-off peak that deflated within a second. (The pattern
+still deepens over a shot: see benchmarks/RESULTS.md, "Clips on real footage".)
 
-Each frame's work is one jitted program at one size (objective leaves change, shapes do not), so a clip compiles
-a handful of programs, not one per frame.
+Style mode (Ruder et al.). Each frame starts from its raw frame plus the carried stylisation (stylised - raw of the
+remembered frames, warped; content is never resampled twice, so it does not blur) and minimises the Gatys loss plus
+temporal_weight * |x - (raw + long-term stylisation)|^2 on the pixels some remembered frame sees reliably. The first
+frame of the clip is stylised fully (multi-scale); its strength is held for the whole clip as in dream mode, so the
+per-frame iterations cannot wash it out and a shot after a cut (stylised fully again) keeps the clip's strength.
+
+Each frame's work is one jitted program at one size (objective leaves change, shapes do not).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Callable, Iterable, Iterator, Sequence
+from typing import Callable, Iterable, Iterator, NamedTuple, Sequence
 
 import jax
 import jax.numpy as jnp
 import numpy as np
 
-from ..core.dream import DreamSettings, dream, dream_steps, tile_shift
-from ..core.objectives import Objective, temporal
-from ..core.image import transfer_luminance
-from ..core.objectives import content_loss, gatys_objective, style_loss
+from ..core.dream import dream_steps, tile_shift
+from ..core.image import fit_size, transfer_luminance
+from ..core.objectives import Objective, content_loss, gatys_objective, style_loss, temporal
 from ..core.steps import Adam, Whole, run
 from ..core.stylize import stylize
 from ..errors import DreamreelError
-from ..io import resize_to_fit
+from ..io import resize
 from ..models.registry import Model
 from ..motion.flow import flow_pair, reliability_mask
 from ..motion.warp import flow_coords, warp
 from ..settings import ClipSettings
 from .stream import Frame
 
+MAX_DREAM_GAIN = 16.0  # a first frame that stopped short of the strength (first_steps) is scaled up to it
+CHUNK = 4  # the first frame's steps run in chunks of this many, checking the strength in between
+SETTLE = 2  # ordinary frame updates on the first frame (each develops the pattern as much as a frame of the shot)
+MAX_STYLE_GAIN = 2.0  # style detail is only ever restored from warping losses, never invented
+MATCH = 0.1  # a remembered pixel counts only where its raw colour, carried along the flow, is this close to now's
+CUT_UNRELIABLE = 0.75  # a cut also needs the flow to fail on this share of the frame (a fast pan alone is no cut)
 
-def follow(image: np.ndarray, flow: np.ndarray) -> np.ndarray:
-    """Backward warp along an optical flow: out(x) = image(x + flow(x)), bilinear, edges repeated."""
-    return warp(image, flow_coords(flow), "linear", "edge")
+
+# --- measures and pure helpers ----------------------------------------------------------------------------------
+
+def strength(image: np.ndarray, raw: np.ndarray) -> float:
+    return float(np.abs(np.asarray(image, np.float32) - raw).mean())
 
 
-def _motion(previous_raw: np.ndarray, raw: np.ndarray, flow_method: str):
-    forward, backward = flow_pair(previous_raw, raw, method=flow_method)
+def hold_strength(image: np.ndarray, raw: np.ndarray, target: float, max_gain: float) -> np.ndarray:
+    """raw + k * (image - raw), clipped to [0, 1], with k in [0, max_gain] such that its strength is `target`
+    (bisection: the strength grows with k, clipping bends it)."""
+    detail = np.asarray(image, np.float32) - raw
+
+    def held(k):
+        return np.clip(raw + np.float32(k) * detail, 0.0, 1.0)
+
+    if strength(held(max_gain), raw) <= target:
+        return held(max_gain)
+    low, high = 0.0, max_gain
+    for _ in range(24):  # max_gain / 2^24: far below a grey level
+        mid = 0.5 * (low + high)
+        low, high = (mid, high) if strength(held(mid), raw) < target else (low, mid)
+    return held(0.5 * (low + high))
+
+
+def long_term(warped: Sequence[np.ndarray], masks: Sequence[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+    """Ruder et al.'s long-term weights, nearest frame first: c_j = max(mask_j - sum of earlier c, 0); returns
+    (sum_j c_j * warped_j, sum_j c_j) with the weight in [0, 1]."""
+    total = np.zeros_like(np.asarray(warped[0], np.float32))
+    weight = np.zeros(total.shape[:2], np.float32)
+    for image, mask in zip(warped, masks):
+        c = np.maximum(np.asarray(mask, np.float32) - weight, 0.0)
+        total += c[..., None] * image if total.ndim == 3 else c * image
+        weight += c
+    return total, weight
+
+
+def _histogram(image: np.ndarray) -> np.ndarray:
+    bins = np.clip((np.asarray(image) * 8).astype(np.int32), 0, 7)
+    counts = np.bincount((bins[..., 0] * 64 + bins[..., 1] * 8 + bins[..., 2]).ravel(), minlength=512)
+    return counts / counts.sum()
+
+
+def colour_distance(a: np.ndarray, b: np.ndarray) -> float:
+    return float(0.5 * np.abs(_histogram(a) - _histogram(b)).sum())
+
+
+def scene_cut(previous_raw: np.ndarray, raw: np.ndarray, mask: np.ndarray, threshold: float) -> bool:
+    """A cut between two frames: their colours jump and the flow between them fails on most of the frame."""
+    return float(1.0 - mask.mean()) > CUT_UNRELIABLE and colour_distance(previous_raw, raw) > threshold
+
+
+def _warp(image: np.ndarray, flow: np.ndarray) -> np.ndarray:
+    return warp(image, flow_coords(flow), "linear", border="edge")
+
+
+def _track(earlier_raw: np.ndarray, raw: np.ndarray, flow_method: str) -> tuple[np.ndarray, np.ndarray]:
+    """(flow from raw's grid back to earlier_raw's, its reliability mask on raw's grid)."""
+    forward, backward = flow_pair(earlier_raw, raw, method=flow_method)
     return backward, reliability_mask(backward, forward)
 
 
-def dream_clip(frames: Iterable[np.ndarray], *, model: Model, objective: Objective, settings: ClipSettings,
-               previous: tuple[np.ndarray, np.ndarray] | None = None, first_index: int = 0) -> Iterator[np.ndarray]:
-    """Dream each frame, carrying the previous frame's detail along the optical flow.
+def flicker(outputs: Sequence[np.ndarray], inputs: Sequence[np.ndarray], spans: Sequence[int] = (1, 2, 5, 10),
+            flow_method: str = "dis", cut_threshold: float = 0.15) -> dict[int, float]:
+    """For each span j: the mean over frames t of the mean squared difference between output t and output t - j
+    carried along the motion, on the pixels tracked reliably through every frame from t - j to t (the flows of
+    consecutive input frames, chained; a scene cut ends every track). 0 for a span no track survives."""
+    longest = max(spans)
+    errors: dict[int, list[float]] = {j: [] for j in spans}
+    chains: list[tuple[np.ndarray, np.ndarray]] = []  # (flow back to t - j, mask) for j = 1, 2, ...
+    for t in range(1, len(outputs)):
+        earlier, raw = np.asarray(inputs[t - 1], np.float32), np.asarray(inputs[t], np.float32)
+        back, mask = _track(earlier, raw, flow_method)
+        if scene_cut(earlier, raw, mask, cut_threshold):
+            chains = []
+            continue
+        # a track to t - j is the step to t - 1, then the track of t - 1 to t - j, read where the step lands
+        chains = [(back, mask)] + [(back + _warp(f, back), mask * (_warp(m, back) > 0.999))
+                                   for f, m in chains[:longest - 1]]
+        out = np.asarray(outputs[t], np.float32)
+        for j in spans:
+            if j <= len(chains) and chains[j - 1][1].sum() > 0:
+                flow, reliable = chains[j - 1]
+                diff = np.square(out - _warp(np.asarray(outputs[t - j], np.float32), flow)).mean(axis=-1)
+                errors[j].append(float((reliable * diff).sum() / reliable.sum()))
+    return {j: float(np.mean(e)) if e else 0.0 for j, e in errors.items()}
 
-    previous: (last raw frame, last dreamed frame) to continue a clip from (resume); first_index: the index of the
-    first frame given, so that every frame's random key depends on its index only.
-    """
+
+def temporal_error(outputs: Sequence[np.ndarray], inputs: Sequence[np.ndarray], span: int = 1,
+                   flow_method: str = "dis") -> float:
+    """The mean squared change of the outputs along the inputs' reliable motion over `span` frames (flicker)."""
+    return flicker(outputs, inputs, (span,), flow_method)[span]
+
+
+# --- memory -----------------------------------------------------------------------------------------------------
+
+class Remembered(NamedTuple):
+    index: int
+    raw: np.ndarray
+    out: np.ndarray  # before any colour transfer: what the next frame carries
+
+
+def _remember(memory: list[Remembered], frame: Remembered, s: ClipSettings) -> list[Remembered]:
+    """The previous frame, then up to s.memory key frames (indices divisible by s.memory_every), newest first."""
+    keys = [m for m in memory if m.index % s.memory_every == 0 and m.index != frame.index][:s.memory]
+    return [frame, *keys]
+
+
+def _recall(memory: list[Remembered], raw: np.ndarray, s: ClipSettings):
+    """([remembered detail warped into raw], [masks]) nearest first, or None after a scene cut."""
+    details, masks = [], []
+    for number, m in enumerate(memory):
+        back, mask = _track(m.raw, raw, s.flow_method)
+        if number == 0 and scene_cut(m.raw, raw, mask, s.cut_threshold):
+            return None
+        # the flow's own check passes some pixels a mover has just uncovered: the detail must also sit on the
+        # same colour it was dreamed on
+        matches = np.abs(_warp(m.raw, back) - raw).mean(axis=-1) < MATCH
+        details.append(_warp(m.out - m.raw, back))
+        masks.append(mask * matches)
+    return details, masks
+
+
+def _state(memory: list[Remembered], target: float) -> dict[str, np.ndarray]:
+    return {"raws": np.stack([m.raw for m in memory]), "outs": np.stack([m.out for m in memory]),
+            "indices": np.array([m.index for m in memory], np.float32), "strength": np.float32(target)}
+
+
+def _memory(state: dict | None) -> tuple[list[Remembered], float | None]:
+    if not state:
+        return [], None
+    memory = [Remembered(int(i), np.asarray(r, np.float32), np.asarray(o, np.float32))
+              for i, r, o in zip(state["indices"], state["raws"], state["outs"])]
+    return memory, float(state["strength"])
+
+
+# --- dream mode -------------------------------------------------------------------------------------------------
+
+def dream_clip(frames: Iterable[np.ndarray], *, model: Model, objective: Objective, settings: ClipSettings,
+               state: dict | None = None, first_index: int = 0) -> Iterator[tuple[np.ndarray, dict]]:
+    """Dream each frame on top of the detail remembered along the motion, at a held strength."""
     s = settings
     objective = objective.bind(model.spec)
-    key = jax.random.PRNGKey(s.seed)
-    first = DreamSettings(octaves=s.first_octaves, steps=s.first_steps, step_size=s.step_size, jitter=s.jitter,
-                          tile_size=s.tile_size, normalize=s.normalize, seed=s.seed)
-    prev_raw, prev_out = previous if previous is not None else (None, None)
+    target = float(np.float32(s.strength / 255.0))  # float32 as the checkpoint keeps it: a resume is exact
+    memory, _ = _memory(state)
     for index, raw in enumerate(frames, start=first_index):
         raw = np.asarray(raw, np.float32)
-        if prev_raw is None:
-            out = dream(raw, model=model, objective=objective, settings=first)
+        key = jax.random.fold_in(jax.random.PRNGKey(s.seed), index)
+        recalled = _recall(memory, raw, s) if memory else None
+        if recalled is None:  # the first frame of a shot
+            out = _dream_first(model, objective, raw, key, s, target)
         else:
-            backward, mask = _motion(prev_raw, raw, s.flow_method)
-            detail = follow(prev_out - prev_raw, backward)
-            start = np.clip(raw + s.carry * mask[..., None] * detail, 0.0, 1.0)
-            out = np.asarray(dream_steps(model, objective, jnp.asarray(start), jax.random.fold_in(key, index),
-                                         0, s.steps, np.float32(s.step_size), tile_size=s.tile_size,
-                                         max_shift=tile_shift(raw.shape[:2], s.tile_size, s.jitter),
-                                         normalize=s.normalize))
-        prev_raw, prev_out = raw, out
-        yield out
+            detail, _ = long_term(*recalled)
+            out = _dream_update(model, objective, raw, detail, key, s, target)
+        memory = (_remember(memory, Remembered(index, raw, out), s) if recalled is not None
+                  else [Remembered(index, raw, out)])
+        yield out, _state(memory, target)
 
+
+def _dream_first(model, objective, raw, key, s: ClipSettings, target: float) -> np.ndarray:
+    """Dream steps from the raw frame until it is as strong as the target (at most s.first_steps), held there, then
+    SETTLE ordinary updates on the same frame: the pattern is then as developed as in the frames that follow."""
+    image, done = jnp.asarray(raw), 0
+    shift = tile_shift(raw.shape[:2], s.tile_size, s.jitter)
+    while done < s.first_steps and strength(image, raw) < target:
+        last = min(done + CHUNK, s.first_steps)
+        image = dream_steps(model, objective, image, jax.random.fold_in(key, 0), done, last, s.step_size,
+                            tile_size=s.tile_size, max_shift=shift, normalize=s.normalize)
+        done = last
+    out = hold_strength(np.asarray(image), raw, target, MAX_DREAM_GAIN)
+    for settle in range(SETTLE):
+        out = _dream_update(model, objective, raw, out - raw, jax.random.fold_in(key, 1 + settle), s, target)
+    return out
+
+
+def _dream_update(model, objective, raw, detail, key, s: ClipSettings, target: float) -> np.ndarray:
+    start = jnp.asarray(np.clip(raw + s.carry * detail, 0.0, 1.0))
+    dreamed = dream_steps(model, objective, start, key, 0, s.steps, s.step_size, tile_size=s.tile_size,
+                          max_shift=tile_shift(raw.shape[:2], s.tile_size, s.jitter), normalize=s.normalize)
+    return hold_strength(np.asarray(dreamed), raw, target, MAX_DREAM_GAIN)
+
+
+# --- style mode -------------------------------------------------------------------------------------------------
 
 def style_clip(frames: Iterable[np.ndarray], styles: Sequence[np.ndarray], *, model: Model, settings: ClipSettings,
-               previous: tuple[np.ndarray, np.ndarray] | None = None) -> Iterator[np.ndarray]:
-    """Stylise each frame from the previous result warped into it, with a temporal loss on reliable pixels."""
+               state: dict | None = None, first_index: int = 0) -> Iterator[tuple[np.ndarray, dict]]:
+    """Stylise each frame from the stylisation remembered along the motion, with a long-term temporal loss."""
     s = settings
     if not styles:
         raise DreamreelError("style mode needs at least one style image")
-    spec = model.spec
+    memory, target = _memory(state)
     s_loss = None
-    prev_raw, prev_out = previous if previous is not None else (None, None)
-    for raw in frames:
+    for index, raw in enumerate(frames, start=first_index):
         raw = np.asarray(raw, np.float32)
-        if prev_raw is None:
+        recalled = _recall(memory, raw, s) if memory else None
+        if recalled is None:  # the clip's first frame, or a new shot: stylised fully
             out = stylize(raw, styles, model=model, content_weight=s.content_weight, style_weight=s.style_weight,
                           tv_weight=s.tv_weight, size=None, scales=s.first_scales, iterations=s.first_iterations,
                           learning_rate=s.learning_rate, loss=s.loss, seed=s.seed)
+            target = float(np.float32(strength(out, raw))) if target is None else target
         else:
             if s_loss is None:  # the style statistics at the clip's size, once
                 side = max(raw.shape[:2])
-                s_loss = style_loss(model, [resize_to_fit(np.asarray(p, np.float32), side) for p in styles],
-                                    layers=spec.style_layers, loss=s.loss)
-            backward, mask = _motion(prev_raw, raw, s.flow_method)
-            warped = follow(prev_out, backward)
-            start = mask[..., None] * warped + (1.0 - mask[..., None]) * raw
-            objective = gatys_objective(content_loss(model, raw, layer=spec.content_layer), s_loss,
-                                        content_weight=s.content_weight, style_weight=s.style_weight,
-                                        tv_weight=s.tv_weight, extra=s.temporal_weight * temporal(warped, mask))
-            image, _ = run(Adam(clip=True), Whole(), model, objective, jnp.asarray(start, jnp.float32),
-                           jax.random.PRNGKey(s.seed), s.iterations, rate=s.learning_rate)
-            out = np.clip(np.asarray(image), 0.0, 1.0)
-        prev_raw, prev_out = raw, out
-        yield transfer_luminance(out, raw) if s.original_colors else out
+                s_loss = style_loss(model, [resize(np.asarray(p, np.float32), *fit_size(np.shape(p), side))
+                                            for p in styles], loss=s.loss)
+            out = _style_update(model, s_loss, raw, recalled, jax.random.fold_in(jax.random.PRNGKey(s.seed), index),
+                                s)
+        out = hold_strength(out, raw, target, MAX_STYLE_GAIN)
+        memory = (_remember(memory, Remembered(index, raw, out), s) if recalled is not None
+                  else [Remembered(index, raw, out)])
+        shown = np.asarray(transfer_luminance(out, raw)) if s.original_colors else out
+        yield shown, _state(memory, target)
 
 
-def temporal_error(outputs: Sequence[np.ndarray], inputs: Sequence[np.ndarray], flow_method: str = "dis") -> float:
-    """Mean over consecutive pairs of the mean squared difference between output t and output t-1 warped into t,
-    on the pixels whose motion (estimated on the inputs) is reliable."""
-    errors = []
-    for t in range(1, len(outputs)):
-        backward, mask = _motion(np.asarray(inputs[t - 1], np.float32), np.asarray(inputs[t], np.float32),
-                                 flow_method)
-        diff = np.square(outputs[t] - follow(np.asarray(outputs[t - 1], np.float32), backward)).mean(axis=-1)
-        errors.append(float((mask * diff).sum() / max(mask.sum(), 1.0)))
-    return float(np.mean(errors)) if errors else 0.0
+def _style_update(model, s_loss, raw, recalled, key, s: ClipSettings) -> np.ndarray:
+    details, masks = recalled
+    carried, weight = long_term(details, masks)
+    # where no remembered frame is reliable, start from the previous frame's look anyway (Ruder et al.: a warped
+    # start converges faster than the raw frame); the temporal loss holds only the reliable pixels
+    start = np.clip(raw + carried + (1.0 - weight[..., None]) * details[0], 0.0, 1.0)
+    objective = gatys_objective(content_loss(model, raw), s_loss, content_weight=s.content_weight,
+                                style_weight=s.style_weight, tv_weight=s.tv_weight,
+                                extra=s.temporal_weight * temporal(np.clip(raw + carried, 0.0, 1.0), weight))
+    image, _ = run(Adam(clip=True), Whole(), model, objective, jnp.asarray(start), key, s.iterations,
+                   rate=s.learning_rate)
+    return np.clip(np.asarray(image), 0.0, 1.0)
 
+
+# --- the clip as a frame source ---------------------------------------------------------------------------------
 
 @dataclass
 class ClipSource:
@@ -151,26 +319,13 @@ class ClipSource:
         return self.total
 
     def frames(self, start: int = 0, state: dict | None = None) -> Iterator[Frame]:
-        previous = (state["raw"], state["out"]) if state and start else None
-        raws = _remember(self.raw_frames(start))
+        state = state if state and start else None
+        raws = self.raw_frames(start)
         if self.settings.mode == "dream":
             outputs = dream_clip(raws, model=self.model, objective=self.objective, settings=self.settings,
-                                 previous=previous, first_index=start)
+                                 state=state, first_index=start)
         else:
-            outputs = style_clip(raws, self.styles, model=self.model, settings=self.settings, previous=previous)
-        for index, out in enumerate(outputs, start=start):
-            yield Frame(index, index, out, {"raw": raws.last, "out": out})
-
-
-class _remember:
-    """An iterator that keeps its last item (the raw frame the output just made came from)."""
-
-    def __init__(self, items: Iterator[np.ndarray]):
-        self.items, self.last = iter(items), None
-
-    def __iter__(self):
-        return self
-
-    def __next__(self):
-        self.last = np.asarray(next(self.items), np.float32)
-        return self.last
+            outputs = style_clip(raws, self.styles, model=self.model, settings=self.settings, state=state,
+                                 first_index=start)
+        for index, (image, next_state) in enumerate(outputs, start=start):
+            yield Frame(index, index, image, next_state)
