@@ -14,7 +14,7 @@ from jax import lax
 
 from dreamreel.models import cpu, fastconv
 from dreamreel.models.registry import Model, activations
-from dreamreel.models.vgg import VGG, vgg_layers
+from dreamreel.models.vgg import VGG
 
 from conftest import photo, tiny_spec
 
@@ -171,7 +171,7 @@ def wide_tiny_model(fast: bool) -> Model:
     extra = dict(conv_general_dilated=fastconv.conv_general_dilated, max_pool=fastconv.max_pool_2x2) if fast else {}
     module = partial(VGG, blocks=WIDE_BLOCKS, widths=WIDE_WIDTHS, **extra)
     spec = type(spec)(name="wide_tiny_vgg", description=spec.description, module=module,
-                      layers=vgg_layers(WIDE_BLOCKS, WIDE_WIDTHS), preprocess=spec.preprocess, weights=None,
+                      preprocess=spec.preprocess, weights=None,
                       dream_layers=("block3_conv2",))
     params = module().init(jax.random.PRNGKey(0), jnp.zeros((1, 16, 16, 3)))["params"]
     params = jax.tree_util.tree_map_with_path(
