@@ -4,6 +4,7 @@ save_net(path, net: LearnedNet) -> Path            atomic (a temporary name rena
 load_net(path, *, recipe=None) -> LearnedNet       recipe: refuse a network that learned another recipe
 write_netfile(path, header: dict, arrays: {name: array}) -> Path    the container (training checkpoints use it too)
 read_netfile(path, kind="net") -> (header, {name: array})
+load_generator(path) -> (GanConfig, params)        the generator of `learn --unconditional` (kind "generator")
 
 The container is a NumPy .npz archive (a zip: no pickles, readable without dreamreel) holding "header.json" (UTF-8
 bytes as a uint8 array) and one float32 array per weight, named by its path in the parameter tree
@@ -32,6 +33,8 @@ FORMAT = "dreamreel-net"
 FORMAT_VERSION = 1
 SUFFIX = ".dnet"
 _HEADER = "header.json"
+_KINDS = {"net": "look network", "generator": "GAN generator (learn --unconditional)",
+          "checkpoint": "training checkpoint (re-run the training command to finish it)"}
 
 
 def write_netfile(path: str | os.PathLike, header: dict, arrays: dict[str, np.ndarray]) -> Path:
@@ -68,7 +71,8 @@ def read_netfile(path: str | os.PathLike, kind: str = "net") -> tuple[dict, dict
                              f"{header.get('dreamreel_version')}; this dreamreel reads version {FORMAT_VERSION}: "
                              f"{advice}")
     if header.get("kind") != kind:
-        raise DreamreelError(f"{path} is a {header.get('kind')} file, not a {kind}")
+        found = _KINDS.get(header.get("kind"), f"{header.get('kind')!r} file")
+        raise DreamreelError(f"{path} holds a {found}, not a {_KINDS[kind]}")
     return header, arrays
 
 
@@ -117,3 +121,14 @@ def load_net(path: str | os.PathLike, *, recipe: dict | None = None) -> LearnedN
         raise DreamreelError(f"{path} learned the look {describe_recipe(net.recipe)}, not "
                              f"{describe_recipe(recipe)}: train a network for this look with `dreamreel learn`")
     return net
+
+
+def load_generator(path: str | os.PathLike):
+    """(GanConfig, generator params) of a file written by `learn_unconditional`."""
+    from ..core.nets.gan import GanConfig
+
+    header, arrays = read_netfile(path, "generator")
+    try:
+        return GanConfig(**header["config"]), arrays_to_params(arrays)
+    except (KeyError, TypeError) as error:
+        raise DreamreelError(f"{path} is a damaged generator file (missing {error})") from None

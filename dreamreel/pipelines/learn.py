@@ -8,6 +8,7 @@ painting_look(model, paintings, *, side, style_scale=1.0, **style) -> StyleLook 
 learn(images, *, model, look, recipe, output, settings, held_out=(), clip=False, keyframes=(), progress=None,
       cancel=None) -> Path | None           trains, writes `output` (.dnet) atomically; None when cancelled
 net_clip(frames, net, *, blend=0.0, flow_method="dis") -> iterator of frames   a network over a clip
+learn_unconditional(images, *, output, settings=GanSettings(), ...) -> Path | None   a DCGAN + sample grid (a demo)
 
 Batches are drawn by a generator seeded with (seed, step), so a resumed run sees the same batches as an unbroken
 one. Every `checkpoint_every` steps the weights, Adam's state, the step and the loss history go to
@@ -35,7 +36,8 @@ import jax.numpy as jnp
 import numpy as np
 
 from ..core.fields import SEED_MAX, choice, integer, number, setting, validate
-from ..core.nets import (NORMS, ExtraWeights, LearnedNet, NetConfig, StyleLook, TrainState, apply_net, init_state,
+from ..core.nets.gan import GanConfig, gan_optimizer, init_gan, make_gan_step, sample, sample_grid
+from ..core.nets import (NORMS, ExtraWeights, LearnedNet, NetConfig, StyleLook, apply_net, init_state,
                          make_train_step, optimizer, style_look)
 from ..errors import DreamreelError
 from ..models.registry import Model
@@ -51,7 +53,8 @@ class LearnSettings:
     crop: int = setting(160, integer(32, 1024), "side of the square training crops, px")
     side: int = setting(512, integer(MIN_TRAIN_SIDE, 4096),
                         "longer side the photos or frames are scaled to: the scale at which the look is learned")
-    learning_rate: float = setting(2e-3, number(0.0, 1.0, low_open=True), "Adam's learning rate")
+    learning_rate: float = setting(1e-2, number(0.0, 1.0, low_open=True),
+                                   "Adam's initial learning rate (it decays along a cosine to a tenth)")
     clip_norm: float = setting(1.0, number(0.0, low_open=True), "gradients are clipped to this global norm")
     width: int = setting(16, integer(4, 128), "channels at full resolution (x2 at half, x4 at quarter size)")
     residual_blocks: int = setting(5, integer(0, 16), "residual blocks at quarter resolution")
@@ -219,14 +222,14 @@ def _keyframe_batch(keyframes: Sequence[tuple[np.ndarray, np.ndarray]], step: in
 
 # --- checkpoints ---------------------------------------------------------------------------------------------------
 
-_NOT_IN_KEY = ("steps", "checkpoint_every", "preview_every", "report_every")
+_NOT_IN_KEY = ("checkpoint_every", "preview_every", "report_every")
 
 
-def training_key(images, look, recipe: dict, settings: LearnSettings, keyframes=()) -> str:
+def training_key(images, look, recipe: dict, settings, keyframes=()) -> str:
     """What a checkpoint must match to be resumed: data, look statistics, recipe, settings, dreamreel version."""
     from .. import __version__
 
-    # the step count and reporting intervals do not change the trajectory: a longer run continues a shorter one
+    # reporting intervals do not change the trajectory (the step count does: the learning rate decays over it)
     trajectory = {k: v for k, v in asdict(settings).items() if k not in _NOT_IN_KEY}
     digest = hashlib.sha256(json.dumps([recipe, trajectory, __version__], sort_keys=True).encode())
     for array in [*images, *(a for pair in keyframes for a in pair), *jax.tree_util.tree_leaves(look)]:
@@ -244,16 +247,18 @@ def preview_path(output: str | os.PathLike) -> Path:
 
 
 def _save_checkpoint(path: Path, key: str, state, history: list) -> None:
-    from ..io.netfile import params_to_arrays, write_netfile
+    """Every leaf of the training state (weights, optimiser state, step) in order, with the run's key."""
+    from ..io.netfile import write_netfile
 
-    arrays = params_to_arrays(state.params)
-    arrays.update({f"opt/{i:04d}": np.asarray(leaf) for i, leaf in enumerate(jax.tree_util.tree_leaves(state.opt_state))})
-    write_netfile(path, {"kind": "checkpoint", "key": key, "step": int(state.step), "history": history}, arrays)
+    leaves = jax.tree_util.tree_leaves(state)
+    write_netfile(path, {"kind": "checkpoint", "key": key, "step": int(state.step), "history": history},
+                  {f"state/{i:04d}": np.asarray(leaf) for i, leaf in enumerate(leaves)})
 
 
 def _load_checkpoint(path: Path, key: str, fresh):
-    """(state, history) from a checkpoint of this very run, or None (absent, another run's, or unreadable)."""
-    from ..io.netfile import arrays_to_params, read_netfile
+    """(state, history) from a checkpoint of this very run (shaped like `fresh`), or None (absent, another run's,
+    or unreadable: then the run starts over)."""
+    from ..io.netfile import read_netfile
 
     if not path.is_file():
         return None
@@ -261,18 +266,11 @@ def _load_checkpoint(path: Path, key: str, fresh):
         header, arrays = read_netfile(path, "checkpoint")
     except DreamreelError:
         return None
-    if header.get("key") != key:
+    template = jax.tree_util.tree_leaves(fresh)
+    leaves = [arrays.get(f"state/{i:04d}") for i in range(len(template))]
+    if header.get("key") != key or any(a is None or a.shape != np.shape(t) for a, t in zip(leaves, template)):
         return None
-    leaves = [arrays[name] for name in sorted(n for n in arrays if n.startswith("opt/"))]
-    treedef = jax.tree_util.tree_structure(fresh.opt_state)
-    if len(leaves) != treedef.num_leaves:
-        return None
-    params = arrays_to_params(arrays)
-    if jax.tree_util.tree_structure(params) != jax.tree_util.tree_structure(fresh.params):
-        return None
-    opt_state = jax.tree_util.tree_unflatten(treedef, [jnp.asarray(leaf) for leaf in leaves])
-    state = TrainState(jax.tree_util.tree_map(jnp.asarray, params), opt_state,
-                       jnp.asarray(int(header["step"]), jnp.int32))
+    state = jax.tree_util.tree_unflatten(jax.tree_util.tree_structure(fresh), [jnp.asarray(a) for a in leaves])
     return state, list(header.get("history") or [])
 
 
@@ -337,7 +335,7 @@ def learn(images: Sequence[np.ndarray], *, model: Model, look, recipe: dict, out
     recipe = json.loads(json.dumps(recipe))
     output = Path(output)
     images = [_pad_to(np.asarray(im, np.float32), settings.crop) for im in images] if not clip else list(images)
-    opt = optimizer(settings.learning_rate, settings.clip_norm)
+    opt = optimizer(settings.learning_rate, settings.clip_norm, settings.steps)
     fresh = init_state(settings.config, jax.random.PRNGKey(settings.seed), opt)
     key = training_key(images, look, recipe, settings, keyframes)
     resumed = _load_checkpoint(checkpoint_path(output), key, fresh)
@@ -400,3 +398,97 @@ def net_clip(frames: Iterable[np.ndarray], net: LearnedNet, *, blend: float = 0.
             out = (1.0 - weight) * out + weight * warp(prev_out, backward)
         prev_raw, prev_out = raw, out
         yield out
+
+
+# --- the unconditional GAN (a demonstration) -----------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class GanSettings:
+    steps: int = setting(3000, integer(1), "training steps")
+    batch: int = setting(16, integer(2, 256), "images per step")
+    size: int = setting(64, integer(8, 256), "side of the generated images, a power of two")
+    width: int = setting(32, integer(4, 256), "generator channels at full size")
+    latent: int = setting(64, integer(1, 1024), "length of the noise vector")
+    learning_rate: float = setting(2e-4, number(0.0, 1.0, low_open=True), "Adam's learning rate (both networks)")
+    samples: int = setting(64, integer(1, 1024), "images in the sample grid")
+    checkpoint_every: int = setting(100, integer(1), "steps between checkpoints")
+    report_every: int = setting(50, integer(1), "steps between progress reports")
+    seed: int = setting(0, integer(0, SEED_MAX), "random seed")
+
+    def __post_init__(self):
+        validate(self)
+        GanConfig(self.size, self.width, self.latent)  # checks the size is a power of two
+
+    @property
+    def config(self) -> GanConfig:
+        return GanConfig(self.size, self.width, self.latent)
+
+
+def samples_path(output: str | os.PathLike) -> Path:
+    output = Path(output)
+    return output.with_name(output.stem + ".samples.png")
+
+
+def _gan_batch(images: Sequence[np.ndarray], step: int, settings: GanSettings) -> np.ndarray:
+    """Random square crops (half to all of the shorter side), scaled to `size`, randomly flipped."""
+    from ..io import resize
+
+    rng = np.random.default_rng([settings.seed, step])
+    batch = []
+    for _ in range(settings.batch):
+        image = images[int(rng.integers(len(images)))]
+        h, w = image.shape[:2]
+        side = int(rng.integers(min(h, w) // 2, min(h, w) + 1))
+        top, left = int(rng.integers(0, h - side + 1)), int(rng.integers(0, w - side + 1))
+        crop = resize(image[top:top + side, left:left + side], settings.size, settings.size)
+        batch.append(crop[:, ::-1] if rng.integers(2) else crop)
+    return np.stack(batch).astype(np.float32)
+
+
+def learn_unconditional(images: Sequence[np.ndarray], *, output: str | os.PathLike,
+                        settings: GanSettings = GanSettings(),
+                        progress: Callable[[LearnProgress], None] | None = None,
+                        cancel: Callable[[], bool] | None = None) -> Path | None:
+    """Train a small DCGAN on `images` (e.g. a folder of dreamed images) and write the generator to `output`
+    and a grid of samples from noise to `<output stem>.samples.png`. A demonstration of the paper's experiment:
+    at 64 px it learns colours and textures, not scenes. Resumes from `<output>.training` like `learn`."""
+    from ..io import write_image
+    from ..io.netfile import params_to_arrays, write_netfile
+
+    if not len(images):
+        raise DreamreelError("no training images for the GAN")
+    if min(min(np.shape(im)[:2]) for im in images) < 8:
+        raise DreamreelError("GAN training images must be at least 8 px on each side")
+    output = Path(output)
+    opt = gan_optimizer(settings.learning_rate)
+    key = jax.random.PRNGKey(settings.seed)
+    fresh = init_gan(settings.config, key, opt)
+    run_key = training_key(images, None, {"unconditional": True}, settings)
+    resumed = _load_checkpoint(checkpoint_path(output), run_key, fresh)
+    state, history = resumed if resumed else (fresh, [])
+    resumed_from = int(state.step)
+    step_fn = make_gan_step(settings.config, opt)
+    clock, last = time.perf_counter(), resumed_from
+    for step in range(resumed_from, settings.steps):
+        if cancel is not None and cancel():
+            _save_checkpoint(checkpoint_path(output), run_key, state, history)
+            return None
+        state, terms = step_fn(state, jnp.asarray(_gan_batch(images, step, settings)), key)
+        done = step + 1
+        if done % settings.report_every == 0 or done == settings.steps:
+            losses = {name: float(value) for name, value in jax.device_get(terms).items()}
+            history.append([done, losses])
+            now = time.perf_counter()
+            if progress:
+                progress(LearnProgress(done, settings.steps, losses, (now - clock) / max(done - last, 1),
+                                       resumed_from))
+            clock, last = now, done
+        if done % settings.checkpoint_every == 0 and done < settings.steps:
+            _save_checkpoint(checkpoint_path(output), run_key, state, history)
+    info = {"steps": int(state.step), "history": history, "settings": asdict(settings), "images": len(images)}
+    write_netfile(output, {"kind": "generator", "config": settings.config.to_dict(), "recipe": {"unconditional": True},
+                           "info": info}, params_to_arrays(state.generator))
+    grid = sample(settings.config, state.generator, jax.random.fold_in(key, -1 % SEED_MAX), settings.samples)
+    write_image(samples_path(output), sample_grid(grid, int(np.ceil(np.sqrt(settings.samples)))))
+    checkpoint_path(output).unlink(missing_ok=True)
+    return output

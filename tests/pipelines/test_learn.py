@@ -131,3 +131,23 @@ def test_bad_settings_and_data_raise(tmp_path, tiny_model, look, images):
               settings=LearnSettings(**TINY))
     with pytest.raises(DreamreelError, match="blend"):
         next(net_clip([photo((32, 32))], None, blend=1.0))
+
+
+def test_unconditional_gan_writes_a_generator_and_a_sample_grid(tmp_path, images):
+    from dreamreel.io.netfile import load_generator
+    from dreamreel.pipelines.learn import GanSettings, learn_unconditional, samples_path
+
+    settings = GanSettings(steps=6, batch=4, size=8, width=4, latent=8, samples=6, report_every=3,
+                           checkpoint_every=2)
+    calls = []
+    assert learn_unconditional(images, output=tmp_path / "g.dnet", settings=settings,
+                               cancel=lambda: calls.append(1) or len(calls) > 3) is None
+    reports = []
+    out = learn_unconditional(images, output=tmp_path / "g.dnet", settings=settings, progress=reports.append)
+    assert reports[0].resumed_from == 3 and reports[-1].step == 6
+    config, params = load_generator(out)
+    assert config.size == 8
+    grid = read_image(samples_path(out))
+    assert grid.shape[:2] == (2 * 10 + 2, 3 * 10 + 2)
+    with pytest.raises(DreamreelError, match="holds a GAN generator .*, not a look network"):
+        load_net(out)

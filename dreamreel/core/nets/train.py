@@ -1,7 +1,7 @@
 """One jitted training step of a look network: forward, the look's loss through the frozen model, clip, Adam.
 
 training_loss(net_params, batch, model, look, *, config, weights) -> (scalar, {term: scalar})
-optimizer(learning_rate, clip_norm) -> optax transformation (global-norm clipping, then Adam)
+optimizer(learning_rate, clip_norm, steps=None) -> optax transformation (global-norm clipping, Adam, cosine decay)
 init_state(config, key, optimizer) -> TrainState(params, opt_state, step)
 make_train_step(config, optimizer, weights) -> step(state, batch, model, look) -> (state, {term: scalar})
 
@@ -44,9 +44,13 @@ class TrainState:
     step: jax.Array  # int32 scalar: steps taken
 
 
-def optimizer(learning_rate: float = 1e-3, clip_norm: float = 1.0) -> optax.GradientTransformation:
-    """Adam after clipping the gradient's global norm (the style loss's gradient spikes on flat crops)."""
-    return optax.chain(optax.clip_by_global_norm(clip_norm), optax.adam(learning_rate))
+def optimizer(learning_rate: float = 1e-3, clip_norm: float = 1.0, steps: int | None = None,
+              final_fraction: float = 0.1) -> optax.GradientTransformation:
+    """Adam after clipping the gradient's global norm (the style loss's gradient spikes on flat crops); with
+    `steps`, the rate decays along a cosine to final_fraction of itself: large early steps find the look fast,
+    small late ones settle the strokes."""
+    rate = optax.cosine_decay_schedule(learning_rate, steps, final_fraction) if steps else learning_rate
+    return optax.chain(optax.clip_by_global_norm(clip_norm), optax.adam(rate))
 
 
 def init_state(config: NetConfig, key: jax.Array, opt: optax.GradientTransformation) -> TrainState:
