@@ -131,7 +131,8 @@ def fidelity(net, model, sheet_path: Path | None) -> None:
     optimised = resize(optimised, *raw.shape[:2]) if optimised.shape != raw.shape else optimised
     learned = np.asarray(apply_net(net, raw))
     objective = _style_objective(model, raw)
-    to_optimised = S.content_loss(model, optimised)
+    to_optimised = S.gatys_objective(S.content_loss(model, optimised), None, content_weight=1.0, style_weight=0.0,
+                                     tv_weight=0.0)
     rows = []
     for name, image in (("raw photo", raw), ("optimiser (3 x 100 it.)", optimised), ("network", learned)):
         terms = S.loss_terms(model, objective, image)
@@ -170,10 +171,20 @@ def comparison_sheet(raw, optimised, learned, zoom: int = 160, gap: int = 6):
     return sheet
 
 
-def temporal(net, blends) -> None:
-    from dreamreel.io import read_video
+def _temporal_rows(net, frames, blends):
     from dreamreel.pipelines.clip import temporal_error
     from dreamreel.pipelines.learn import net_clip
+
+    print(f"| raw input (the clip's own change) | {temporal_error(frames, frames):.5f} | {len(frames)} |")
+    for blend in blends:
+        outputs = list(net_clip(frames, net, blend=blend))
+        label = "network, each frame alone" if not blend else f"network, flow blend {blend:g}"
+        print(f"| {label} | {temporal_error(outputs, frames):.5f} | {len(frames)} |")
+
+
+def temporal(net, model, blends, footage: Path | None, frames_count: int, optimiser_frames: int) -> None:
+    from dreamreel.io import read_image, read_video, resize_to_fit
+    from dreamreel.pipelines.clip import style_clip, temporal_error
 
     frames = list(read_video(ROOT / "examples" / "demo_clip.mp4")[0])
     optimised = list(read_video(ROOT / "examples" / "clip_starry.mp4")[0])
@@ -181,13 +192,29 @@ def temporal(net, blends) -> None:
           f"{frames[0].shape[1]}x{frames[0].shape[0]}; {_load()})")
     print("| contender | temporal error | frames |")
     print("|---|---|---|")
-    print(f"| raw input (floor of the clip's own change) | {temporal_error(frames, frames):.5f} | {len(frames)} |")
-    print(f"| optimiser clip mode, preset starry (examples/clip_starry.mp4) | "
+    print(f"| optimiser clip mode, preset starry at 30 it./frame (examples/clip_starry.mp4) | "
           f"{temporal_error(optimised, frames):.5f} | {len(frames)} |")
-    for blend in blends:
-        outputs = list(net_clip(frames, net, blend=blend))
-        label = "network, each frame alone" if not blend else f"network, flow blend {blend:g}"
-        print(f"| {label} | {temporal_error(outputs, frames):.5f} | {len(frames)} |")
+    _temporal_rows(net, frames, blends)
+    if footage is None or not footage.is_file():
+        print("(no filmed footage found: skipped)")
+        return
+    clip = list(read_video(footage, max_side=320)[0])[:frames_count]
+    print(f"## temporal error on filmed footage {footage.name} (first {len(clip)} frames, "
+          f"{clip[0].shape[1]}x{clip[0].shape[0]}; {_load()})")
+    print("| contender | temporal error | frames |")
+    print("|---|---|---|")
+    if optimiser_frames:
+        preset = _clip_preset("starry")
+        painting = resize_to_fit(read_image(PAINTING), 512)
+        clock = time.perf_counter()
+        outs = list(style_clip(clip[:optimiser_frames], [painting], model=model, iterations=preset["iterations"],
+                               first_iterations=preset["first_iterations"], temporal_weight=preset["temporal_weight"],
+                               style_weight=preset["style_weight"]))
+        print(f"| optimiser clip mode, preset starry ({preset['iterations']} it./frame; "
+              f"{time.perf_counter() - clock:.0f} s) | {temporal_error(outs, clip[:optimiser_frames]):.5f} | "
+              f"{optimiser_frames} |")
+        _temporal_rows(net, clip[:optimiser_frames], blends)
+    _temporal_rows(net, clip, blends)
 
 
 def hybrid(net, model, iterations: int) -> None:
@@ -229,6 +256,9 @@ def main(argv=None) -> int:
     parser.add_argument("--sheet", default=str(ROOT / "examples" / "learned" / "comparison.jpg"))
     parser.add_argument("--blends", type=float, nargs="+", default=[0.0, 0.5])
     parser.add_argument("--iterations", type=int, default=60)
+    parser.add_argument("--footage", default=None, help="a filmed clip (default: the cached bikes.mp4, if any)")
+    parser.add_argument("--frames", type=int, default=48, help="frames of the footage for the network")
+    parser.add_argument("--optimiser-frames", type=int, default=0, help="frames of the footage for the optimiser")
     args = parser.parse_args(argv)
 
     from dreamreel.home import enable_compilation_cache
@@ -245,7 +275,10 @@ def main(argv=None) -> int:
     if "fidelity" in parts:
         fidelity(net, model, Path(args.sheet) if args.sheet else None)
     if "temporal" in parts:
-        temporal(net, args.blends)
+        from dreamreel.home import dreamreel_home
+
+        footage = Path(args.footage) if args.footage else dreamreel_home() / "footage" / "bikes.mp4"
+        temporal(net, model, args.blends, footage, args.frames, args.optimiser_frames)
     if "hybrid" in parts:
         hybrid(net, model, args.iterations)
     return 0
