@@ -1,0 +1,134 @@
+"""The losses a network learns a look from: the look's own loss (no slow targets), plus temporal and keyframe terms.
+
+style_look(model, paintings, *, content_layer, style_layers, ...) -> StyleLook   painting statistics taken once
+dream_look(model, objective, *, closeness_weight) -> DreamLook
+look_terms(model, look, outputs (N, H, W, 3), inputs (N, H, W, 3)) -> {term: scalar}   unweighted
+look_total(look, terms) -> scalar                                                        the weighted sum
+temporal_term(outputs_next, outputs_prev, flow (N, H, W, 2), mask (N, H, W)) -> scalar
+keyframe_term(outputs, targets) -> scalar
+
+A style look is Johnson et al.'s perceptual loss with the optimiser's own terms: the Gatys style loss of the output
+against the painting's Gram statistics (a StyleLoss: computed once, pytree leaves) and the content loss against the
+*input's own* features at the content layer (computed inside the step from the batch, without a gradient), so
+every frame or photo is a training example and no optimiser output is needed. Weights are the recipe's.
+
+A dream look: the dream objective's relative gain over the input, -(f(out) - f(in)) / |f(in)| (0 for the identity,
+negative as the dream grows; relative, so the weight below does not depend on the layer's activation scale), plus
+closeness_weight times the mean squared change of the pixels, which stands in for the optimiser's few small steps.
+
+Temporal term (Ruder et al., ReCoNet): the output of frame t+1 against the output of frame t warped into t+1 by
+the backward optical flow, on reliable pixels only: sum(mask * |o_{t+1} - warp(o_t)|^2) / (3 sum(mask)).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Sequence
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from ...errors import DreamreelError
+from ...models.registry import Model, activations
+from ...motion.flow import warp_jax
+from ..objectives import Objective, static, total_variation
+from ..stylize import CONTENT_LAYER, STYLE_LAYERS, ContentLoss, StyleLoss, style_loss
+
+_EPS = 1e-8
+
+
+def _pytree(cls):
+    return jax.tree_util.register_dataclass(dataclass(frozen=True)(cls))
+
+
+@_pytree
+class StyleLook:
+    """Gatys' style transfer as a training loss: content_weight * content + style_weight * style + tv_weight * TV."""
+
+    style: StyleLoss
+    content_layer: str = static()
+    content_weight: float = 1.0
+    style_weight: float = 10.0
+    tv_weight: float = 0.0
+
+    @property
+    def layers(self) -> tuple[str, ...]:
+        return (*self.style.names, self.content_layer)
+
+
+@_pytree
+class DreamLook:
+    """A dream as a training loss: minus the objective's relative gain + closeness_weight * mean squared change."""
+
+    objective: Objective
+    closeness_weight: float = 1.0
+
+    @property
+    def layers(self) -> tuple[str, ...]:
+        return tuple(self.objective.layers - {"input"})
+
+
+def style_look(model: Model, paintings: Sequence[np.ndarray], *, content_layer: str = CONTENT_LAYER,
+               style_layers: Sequence[str] = STYLE_LAYERS, content_weight: float = 1.0, style_weight: float = 10.0,
+               tv_weight: float = 0.0, blend: Sequence[float] | None = None, loss: str = "gram") -> StyleLook:
+    """The look of painting(s) (each (H, W, 3), already at the scale the network will see them)."""
+    model.spec.layer(content_layer)
+    for name, value in (("content weight", content_weight), ("style weight", style_weight),
+                        ("TV weight", tv_weight)):
+        if value < 0 or not np.isfinite(value):
+            raise DreamreelError(f"{name} must be 0 or more (got {value:g})")
+    if style_weight == 0:
+        raise DreamreelError("a style look needs a positive style weight")
+    style = style_loss(model, paintings, layers=style_layers, blend=blend, loss=loss)
+    return StyleLook(style, content_layer, float(content_weight), float(style_weight), float(tv_weight))
+
+
+def dream_look(model: Model, objective: Objective, *, closeness_weight: float = 1.0) -> DreamLook:
+    if closeness_weight < 0 or not np.isfinite(closeness_weight):
+        raise DreamreelError(f"closeness weight must be 0 or more (got {closeness_weight:g})")
+    objective = objective.bind(model.spec)
+    if not objective.layers - {"input"}:
+        raise DreamreelError(f"the dream objective {objective.describe()} reads no layer: nothing to learn")
+    return DreamLook(objective, float(closeness_weight))
+
+
+def _content(name: str, outputs_features: jax.Array, inputs_features: jax.Array) -> jax.Array:
+    """The mean over the batch of each image's Gatys content loss against its own input's features."""
+    per_image = jax.vmap(lambda f, t: ContentLoss(name, t)({name: f[None]}))(outputs_features, inputs_features)
+    return jnp.mean(per_image)
+
+
+def look_terms(model: Model, look, outputs: jax.Array, inputs: jax.Array) -> dict[str, jax.Array]:
+    """The look's loss terms (unweighted) for network outputs and their inputs, both (N, H, W, 3) in [0, 1]."""
+    if isinstance(look, StyleLook):
+        acts = activations(model, outputs, model.spec.deepest(look.layers))
+        target = jax.lax.stop_gradient(activations(model, inputs, look.content_layer)[look.content_layer])
+        return {"content": _content(look.content_layer, acts[look.content_layer], target),
+                "style": look.style(acts),
+                "tv": -total_variation()({"input": outputs})}
+    if isinstance(look, DreamLook):
+        until = model.spec.deepest(look.layers)
+        gained = look.objective(activations(model, outputs, until))
+        before = jax.lax.stop_gradient(look.objective(activations(model, inputs, until)))
+        return {"dream": -(gained - before) / (jnp.abs(before) + _EPS),
+                "closeness": jnp.mean(jnp.square(outputs - inputs))}
+    raise DreamreelError(f"unknown look {type(look).__name__}; expected a StyleLook or a DreamLook")
+
+
+def look_total(look, terms: dict[str, jax.Array]) -> jax.Array:
+    if isinstance(look, StyleLook):
+        return look.content_weight * terms["content"] + look.style_weight * terms["style"] + look.tv_weight * terms["tv"]
+    return terms["dream"] + look.closeness_weight * terms["closeness"]
+
+
+def temporal_term(outputs_next: jax.Array, outputs_prev: jax.Array, flow: jax.Array, mask: jax.Array) -> jax.Array:
+    """Mean squared difference of o_next and warp(o_prev, flow) over reliable pixels (mask (N, H, W) in {0, 1})."""
+    warped = jax.vmap(warp_jax)(outputs_prev, flow)
+    squared = jnp.mean(jnp.square(outputs_next - warped), axis=-1)
+    return jnp.sum(mask * squared) / (jnp.sum(mask) + _EPS)
+
+
+def keyframe_term(outputs: jax.Array, targets: jax.Array) -> jax.Array:
+    """Mean absolute distance to the optimiser's own output on keyframes (L1: blurs strokes less than L2)."""
+    return jnp.mean(jnp.abs(outputs - targets))
