@@ -50,12 +50,20 @@ def affine(images: jax.Array, matrix: jax.Array) -> jax.Array:
     ys, xs = jnp.meshgrid(jnp.arange(h) - (h - 1) / 2, jnp.arange(w) - (w - 1) / 2, indexing="ij")
     src = jnp.einsum("ij,jhw->ihw", matrix, jnp.stack([ys, xs]))
     coords = [src[0] + (h - 1) / 2, src[1] + (w - 1) / 2]
+    return jax.vmap(lambda image: sample(image, coords))(images)
 
-    def one(image):
-        return jnp.stack([jax.scipy.ndimage.map_coordinates(image[..., k], coords, order=1, mode="nearest")
-                          for k in range(c)], axis=-1)
 
-    return jax.vmap(one)(images)
+def sample(image: jax.Array, coords) -> jax.Array:
+    """image (H, W, C) read at coords = [ys, xs] (any shape), bilinear, edges clamped: the in-jit warp."""
+    return jnp.stack([jax.scipy.ndimage.map_coordinates(image[..., k], coords, order=1, mode="nearest")
+                      for k in range(image.shape[-1])], axis=-1)
+
+
+def follow(images: jax.Array, flows: jax.Array) -> jax.Array:
+    """Backward warp along optical flows (N, H, W, 2 as dx, dy): out(x) = image(x + flow(x)), differentiable."""
+    h, w = images.shape[1:3]
+    ys, xs = jnp.meshgrid(jnp.arange(h, dtype=jnp.float32), jnp.arange(w, dtype=jnp.float32), indexing="ij")
+    return jax.vmap(lambda image, flow: sample(image, [ys + flow[..., 1], xs + flow[..., 0]]))(images, flows)
 
 
 @dataclass(frozen=True)

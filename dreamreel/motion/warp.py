@@ -105,3 +105,9 @@ def validity_mask(where, size: tuple[int, int], feather: float = 4.0) -> np.ndar
     # source pixels -> output pixels: a matrix's scale; a coordinate map is taken as 1:1
     scale = math.sqrt(abs(np.linalg.det(np.asarray(where, np.float64)[:2, :2]))) if _is_matrix(where) else 1.0
     return np.clip(inside * scale / max(feather, 1e-6), 0.0, 1.0).astype(np.float32)
+
+
+def follow(image, flow) -> np.ndarray:
+    """Backward warp along an optical flow (H, W, 2 as dx, dy): out(x) = image(x + flow(x)), bilinear, edges
+    repeated (what a clip's previous result becomes in the next frame)."""
+    return warp(image, flow_coords(flow), "linear", border="edge")

@@ -59,7 +59,7 @@ from ..errors import DreamreelError
 from ..io import resize
 from ..models.registry import Model
 from ..motion.flow import flow_pair, reliability_mask
-from ..motion.warp import flow_coords, warp
+from ..motion.warp import follow
 from ..settings import ClipSettings
 from .stream import Frame
 
@@ -121,10 +121,6 @@ def scene_cut(previous_raw: np.ndarray, raw: np.ndarray, mask: np.ndarray, thres
     return float(1.0 - mask.mean()) > CUT_UNRELIABLE and colour_distance(previous_raw, raw) > threshold
 
 
-def _warp(image: np.ndarray, flow: np.ndarray) -> np.ndarray:
-    return warp(image, flow_coords(flow), "linear", border="edge")
-
-
 def _track(earlier_raw: np.ndarray, raw: np.ndarray, flow_method: str) -> tuple[np.ndarray, np.ndarray]:
     """(flow from raw's grid back to earlier_raw's, its reliability mask on raw's grid)."""
     forward, backward = flow_pair(earlier_raw, raw, method=flow_method)
@@ -146,13 +142,13 @@ def flicker(outputs: Sequence[np.ndarray], inputs: Sequence[np.ndarray], spans: 
             chains = []
             continue
         # a track to t - j is the step to t - 1, then the track of t - 1 to t - j, read where the step lands
-        chains = [(back, mask)] + [(back + _warp(f, back), mask * (_warp(m, back) > 0.999))
+        chains = [(back, mask)] + [(back + follow(f, back), mask * (follow(m, back) > 0.999))
                                    for f, m in chains[:longest - 1]]
         out = np.asarray(outputs[t], np.float32)
         for j in spans:
             if j <= len(chains) and chains[j - 1][1].sum() > 0:
                 flow, reliable = chains[j - 1]
-                diff = np.square(out - _warp(np.asarray(outputs[t - j], np.float32), flow)).mean(axis=-1)
+                diff = np.square(out - follow(np.asarray(outputs[t - j], np.float32), flow)).mean(axis=-1)
                 errors[j].append(float((reliable * diff).sum() / reliable.sum()))
     return {j: float(np.mean(e)) if e else 0.0 for j, e in errors.items()}
 
@@ -186,8 +182,8 @@ def _recall(memory: list[Remembered], raw: np.ndarray, s: ClipSettings):
             return None
         # the flow's own check passes some pixels a mover has just uncovered: the detail must also sit on the
         # same colour it was dreamed on
-        matches = np.abs(_warp(m.raw, back) - raw).mean(axis=-1) < MATCH
-        details.append(_warp(m.out - m.raw, back))
+        matches = np.abs(follow(m.raw, back) - raw).mean(axis=-1) < MATCH
+        details.append(follow(m.out - m.raw, back))
         masks.append(mask * matches)
     return details, masks
 

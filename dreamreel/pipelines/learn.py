@@ -41,7 +41,8 @@ from ..core.nets import (NORMS, ExtraWeights, LearnedNet, NetConfig, StyleLook, 
                          make_train_step, optimizer, style_look)
 from ..errors import DreamreelError
 from ..models.registry import Model
-from ..motion.flow import flow_pair, reliability_mask, warp
+from ..motion.flow import flow_pair, reliability_mask
+from ..motion.warp import follow
 
 MIN_TRAIN_SIDE = 64
 
@@ -395,7 +396,7 @@ def net_clip(frames: Iterable[np.ndarray], net: LearnedNet, *, blend: float = 0.
         if blend and prev_raw is not None:
             forward, backward = flow_pair(prev_raw, raw, method=flow_method)
             weight = blend * reliability_mask(backward, forward)[..., None]
-            out = (1.0 - weight) * out + weight * warp(prev_out, backward)
+            out = (1.0 - weight) * out + weight * follow(prev_out, backward)
         prev_raw, prev_out = raw, out
         yield out
 

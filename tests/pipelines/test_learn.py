@@ -10,7 +10,7 @@ from dreamreel.core.nets import apply_net, style_look
 from dreamreel.errors import DreamreelError
 from dreamreel.io import read_image
 from dreamreel.io.netfile import load_net
-from dreamreel.motion.flow import warp
+from dreamreel.motion.warp import follow as warp
 from dreamreel.pipelines.clip import temporal_error
 from dreamreel.pipelines.learn import (LearnSettings, checkpoint_path, hold_out, learn, net_clip, preview_path,
                                        sample_batch)

@@ -31,9 +31,10 @@ import numpy as np
 
 from ...errors import DreamreelError
 from ...models.registry import Model, activations
-from ...motion.flow import warp_jax
-from ..objectives import Objective, static, total_variation
-from ..stylize import CONTENT_LAYER, STYLE_LAYERS, ContentLoss, StyleLoss, style_loss
+from ..transforms import follow
+from ..objectives import ContentLoss, Objective, StyleLoss, style_loss, total_variation
+from ..objectives.base import static
+from ..objectives.style import content_layer_of
 
 _EPS = 1e-8
 
@@ -69,11 +70,12 @@ class DreamLook:
         return tuple(self.objective.layers - {"input"})
 
 
-def style_look(model: Model, paintings: Sequence[np.ndarray], *, content_layer: str = CONTENT_LAYER,
-               style_layers: Sequence[str] = STYLE_LAYERS, content_weight: float = 1.0, style_weight: float = 10.0,
+def style_look(model: Model, paintings: Sequence[np.ndarray], *, content_layer: str | None = None,
+               style_layers: Sequence[str] | None = None, content_weight: float = 1.0, style_weight: float = 10.0,
                tv_weight: float = 0.0, blend: Sequence[float] | None = None, loss: str = "gram") -> StyleLook:
-    """The look of painting(s) (each (H, W, 3), already at the scale the network will see them)."""
-    model.spec.layer(content_layer)
+    """The look of painting(s) (each (H, W, 3), already at the scale the network will see them); layers default
+    to the model's content and style layers."""
+    content_layer = content_layer_of(model, content_layer)
     for name, value in (("content weight", content_weight), ("style weight", style_weight),
                         ("TV weight", tv_weight)):
         if value < 0 or not np.isfinite(value):
@@ -124,7 +126,7 @@ def look_total(look, terms: dict[str, jax.Array]) -> jax.Array:
 
 def temporal_term(outputs_next: jax.Array, outputs_prev: jax.Array, flow: jax.Array, mask: jax.Array) -> jax.Array:
     """Mean squared difference of o_next and warp(o_prev, flow) over reliable pixels (mask (N, H, W) in {0, 1})."""
-    warped = jax.vmap(warp_jax)(outputs_prev, flow)
+    warped = follow(outputs_prev, flow)
     squared = jnp.mean(jnp.square(outputs_next - warped), axis=-1)
     return jnp.sum(mask * squared) / (jnp.sum(mask) + _EPS)
 
