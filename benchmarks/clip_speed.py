@@ -19,7 +19,7 @@ import numpy as np
 
 import dreamreel
 from dreamreel.core.objectives import parse_objective
-from dreamreel.presets import load_video_preset
+from dreamreel.settings import load_clip_preset
 from dreamreel.pipelines.clip import dream_clip
 
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "content"
@@ -35,11 +35,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--frames", type=int, default=5)
     args = parser.parse_args()
-    preset = load_video_preset("dream_dots")
+    preset = load_clip_preset("dream_dots")
     model = dreamreel.load_model("vgg16")
     frames = pan_frames(args.frames)
     times, clock = [], time.perf_counter()
-    for _ in dream_clip(frames, model=model, objective=parse_objective(preset["objective"]), **preset["settings"]):
+    objective = parse_objective(preset.recipe.layers)
+    for _ in dream_clip(frames, model=model, objective=objective, settings=preset.clip):
         now = time.perf_counter()
         times.append(now - clock)
         clock = now

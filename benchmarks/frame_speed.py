@@ -23,16 +23,16 @@ FLAGS = frozenset({"avx2", "avx512f", "avx512_bf16", "amx_bf16", "amx_tile"})
 
 
 def measure(preset_name: str, size: tuple[int, int], frames: int, extra: list[str], model):
-    from dreamreel.pipelines.feedback import Animation, render_frames
-    from dreamreel.presets import load_preset
+    from dreamreel.pipelines.feedback import Animation
+    from dreamreel.settings import load_preset
 
     width, height = size
     preset = load_preset(preset_name, [f"width={width}", f"height={height}", f"frames={frames + 2}",
                                        "first_steps=0", "warmup=0", *extra])
-    animation = Animation.from_preset(preset, model)
+    animation = Animation.build(preset, model)
     times = []
     clock = time.perf_counter()
-    for index, frame in render_frames(animation):
+    for _frame in animation.frames():
         now = time.perf_counter()
         times.append(now - clock)
         clock = now

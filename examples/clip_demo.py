@@ -23,8 +23,9 @@ import numpy as np
 import dreamreel
 from dreamreel.io import ffmpeg_exe, open_writer, read_video, resize
 from dreamreel.core.objectives import parse_objective
-from dreamreel.presets import load_video_preset
-from dreamreel.pipelines.clip import dream_clip, process_clip, style_clip, temporal_error
+from dreamreel.jobs import ClipJob, run
+from dreamreel.settings import load_clip_preset
+from dreamreel.pipelines.clip import dream_clip, style_clip, temporal_error
 
 HERE = Path(__file__).parent
 DATA = HERE.parent.parent / "shared" / "data"
@@ -71,29 +72,28 @@ def main() -> None:
     compare = raw[:12]
     report = []
 
-    dots = load_video_preset("dream_dots")
-    objective = parse_objective(dots["objective"])
+    dots = load_clip_preset("dream_dots")
+    objective = parse_objective(dots.recipe.layers)
     start = time.time()
-    out = process_clip(clip_path, HERE / "clip_dream.mp4", model=model, objective=objective, max_side=None,
-                       settings=dots["settings"])
+    out = run(ClipJob(str(clip_path), str(HERE / "clip_dream.mp4"), "dream_dots", ("max_side=8192",)),
+              load_model=lambda name: model)
     report.append(f"dream mode: {(time.time() - start) / len(raw):.1f} s/frame at {SIZE[1]}x{SIZE[0]}")
     to_gif(out)
-    ours = list(dream_clip(compare, model=model, objective=objective, **dots["settings"]))
+    ours = [image for image, _ in dream_clip(compare, model=model, objective=objective, settings=dots.clip)]
     alone = [dreamreel.dream(f, model=model, objective=objective, seed=i) for i, f in enumerate(compare)]
     report.append(f"dream temporal error: dreamreel {temporal_error(ours, compare):.5f}, "
                   f"each frame alone {temporal_error(alone, compare):.5f}")
 
-    starry = load_video_preset("starry")
-    styles = [dreamreel.read_image(p) for p in starry["style"]]
-    settings = dict(starry["settings"], iterations=30, first_iterations=120)
+    quick = ("max_side=8192", "iterations=30", "first_iterations=120")
+    starry = load_clip_preset("starry", quick)
+    styles = [dreamreel.read_image(p) for p in starry.clip.style]
     start = time.time()
-    out = process_clip(clip_path, HERE / "clip_starry.mp4", model=model, mode="style", styles=styles,
-                       max_side=None, settings=settings)
+    out = run(ClipJob(str(clip_path), str(HERE / "clip_starry.mp4"), "starry", quick), load_model=lambda name: model)
     report.append(f"style mode: {(time.time() - start) / len(raw):.1f} s/frame at {SIZE[1]}x{SIZE[0]} "
-                  f"({settings['iterations']} iterations per frame)")
+                  f"({starry.clip.iterations} iterations per frame)")
     to_gif(out)
-    ours = list(style_clip(compare[:6], styles, model=model, **settings))
-    alone = [next(style_clip([f], styles, model=model, **settings)) for f in compare[:6]]
+    ours = [image for image, _ in style_clip(compare[:6], styles, model=model, settings=starry.clip)]
+    alone = [next(style_clip([f], styles, model=model, settings=starry.clip))[0] for f in compare[:6]]
     report.append(f"style temporal error: dreamreel {temporal_error(ours, compare[:6]):.5f}, "
                   f"each frame alone {temporal_error(alone, compare[:6]):.5f}")
     print("\n".join(report))
