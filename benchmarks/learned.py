@@ -43,18 +43,18 @@ def _median_seconds(fn, runs: int) -> tuple[float, list[float]]:
     return statistics.median(times), times
 
 
-def _clip_preset(name: str) -> dict:
-    import tomllib
+def _clip_preset(name: str):
+    from dreamreel.settings import load_clip_preset
 
-    with open(ROOT / "presets" / "video" / f"{name}.toml", "rb") as f:
-        return tomllib.load(f)
+    return load_clip_preset(name)
 
 
 def speed(net, model, runs: int) -> None:
     import jax
     import jax.numpy as jnp
 
-    from dreamreel.core import stylize as S
+    from dreamreel.core import objectives as S
+    from dreamreel.core import steps
     from dreamreel.core.nets import apply_net
     from dreamreel.core.objectives import parse_objective
     from dreamreel.io import read_image, resize, resize_to_fit
@@ -66,15 +66,15 @@ def speed(net, model, runs: int) -> None:
     net_s, _ = _median_seconds(lambda: apply_net(net, frame).block_until_ready(), runs)
 
     # style clip mode: each frame after the first is `iterations` Adam steps on the Gatys + temporal objective
-    iterations = int(_clip_preset("starry")["iterations"])
+    iterations = _clip_preset("starry").clip.iterations
     look = S.style_loss(model, [resize_to_fit(read_image(PAINTING), max(SIZE))])
     objective = S.gatys_objective(S.content_loss(model, sky), look, content_weight=1.0, style_weight=10.0,
                                   tv_weight=0.0)
-    state = S.init_optimizer("adam", frame)
     chunk = 3
 
     def style_chunk():
-        image, _ = S.style_steps(model, objective, frame, state, 0, chunk, 0.02, optimizer="adam")
+        image, _ = steps.run(steps.Adam(), steps.Whole(), model, objective, frame, jax.random.PRNGKey(0), chunk,
+                             rate=0.02)
         image.block_until_ready()
 
     iteration_s = _median_seconds(style_chunk, max(1, runs // 2))[0] / chunk
@@ -83,10 +83,10 @@ def speed(net, model, runs: int) -> None:
     # dream clip mode (preset dream_dots): flow + `steps` dream steps per frame; the first frame's octaves skipped
     dots = _clip_preset("dream_dots")
     pan = [np.roll(sky, 4 * k, axis=1) for k in range(runs + 2)]
-    settings = {k: dots[k] for k in ("steps", "step_size", "carry") if k in dots}
+    settings = {"steps": dots.clip.steps}
     clock, dream_times = time.perf_counter(), []
-    for index, _ in enumerate(dream_clip(pan, model=model, objective=parse_objective(dots["objective"]),
-                                         first_steps=0, **settings)):
+    for index, _ in enumerate(dream_clip(pan, model=model, objective=parse_objective(dots.recipe.layers),
+                                         settings=dots.clip)):
         now = time.perf_counter()
         if index >= 2:  # frame 0 has no work, frame 1 compiles
             dream_times.append(now - clock)
@@ -111,7 +111,7 @@ def _astronaut(side: int = 512):
 
 
 def _style_objective(model, content):
-    from dreamreel.core import stylize as S
+    from dreamreel.core import objectives as S
     from dreamreel.io import read_image, resize_to_fit
 
     painting = resize_to_fit(read_image(PAINTING), max(content.shape[:2]))
@@ -122,7 +122,7 @@ def _style_objective(model, content):
 def fidelity(net, model, sheet_path: Path | None) -> None:
     from skimage.metrics import structural_similarity
 
-    from dreamreel.core import stylize as S
+    from dreamreel.core import objectives as S
     from dreamreel.core.nets import apply_net
     from dreamreel.io import read_image, resize, write_image
 
@@ -218,7 +218,7 @@ def temporal(net, model, blends, footage: Path | None, frames_count: int, optimi
 
 
 def hybrid(net, model, iterations: int) -> None:
-    from dreamreel.core import stylize as S
+    from dreamreel.core import objectives as S
     from dreamreel.core.nets import apply_net
     from dreamreel.io import read_image, resize_to_fit
 

@@ -1,5 +1,5 @@
 """One Gatys style-transfer iteration (VGG16 forward to block5_conv1 + backward + Adam update) on the same weights
-and the same loss: dreamreel (JAX, dreamreel.style.style_steps) vs a plain PyTorch CPU loop written here.
+and the same loss: dreamreel (JAX, dreamreel.core.steps.run_steps with Adam) vs a plain PyTorch CPU loop written here.
 
     python benchmarks/style_step.py --size 512 --iterations 10 --runs 3     # needs `pip install torch==2.13.0`
     python benchmarks/style_step.py --contenders dreamreel-bf16,dreamreel-fast,torch,torch-bf16
@@ -56,7 +56,8 @@ def run_dreamreel(size: int, iterations: int, weights: dict) -> dict:
     import jax
     import jax.numpy as jnp
 
-    from dreamreel.core import stylize as S
+    from dreamreel.core import objectives as S
+    from dreamreel.core.steps import Adam, Whole, run_steps
     from dreamreel.models import load_model
 
     model = load_model("vgg16")
@@ -67,12 +68,14 @@ def run_dreamreel(size: int, iterations: int, weights: dict) -> dict:
                                   content_weight=weights["content"], style_weight=weights["style"],
                                   tv_weight=weights["tv"])
     image = jnp.asarray(content)
-    state = S.init_optimizer("adam", image, weights["lr"])
+    rate = jnp.float32(weights["lr"])
+    state = Adam().init(image, rate)
     targets = time.perf_counter() - start
 
     def step(i):
         nonlocal image, state
-        image, state = S.style_steps(model, objective, image, state, i, i + 1, weights["lr"], optimizer="adam")
+        image, state = run_steps(Adam(), Whole(), model, objective, image, state, jax.random.PRNGKey(0), i, i + 1,
+                                 rate)
         jax.block_until_ready(image)
 
     start = time.perf_counter()
