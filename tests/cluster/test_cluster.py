@@ -31,7 +31,7 @@ from dreamreel.pipelines.checkpoint import checkpoint_dir  # noqa: E402
 TESTS = Path(__file__).resolve().parents[1]
 QUICK = DreamSettings(octaves=1, steps=3, step_size=0.02, jitter=2)
 TINY_ATLAS = VisualizeSettings(size=32, steps=6)
-LOOK = ("first_octaves=1", "first_steps=2", "steps=2", "step_size=0.01", "jitter=4", "max_side=48",
+LOOK = ("first_steps=2", "steps=2", "step_size=0.01", "jitter=4", "max_side=48",
         'objective.layers="block3_conv2"')
 
 
