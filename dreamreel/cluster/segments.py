@@ -137,6 +137,6 @@ def seam_errors(frames: list[np.ndarray], raws: list[np.ndarray], plan: list[Seg
     seams = {t for before, after in zip(plan, plan[1:]) for t in range(after.first, after.first + before.tail + 1)}
     at_seams, inside = [], []
     for t in range(1, len(frames)):
-        error = temporal_error(frames[t - 1:t + 1], raws[t - 1:t + 1], flow_method)
+        error = temporal_error(frames[t - 1:t + 1], raws[t - 1:t + 1], flow_method=flow_method)
         (at_seams if t in seams else inside).append(error)
     return at_seams, inside

@@ -197,8 +197,7 @@ def test_vgg_on_the_bf16_path_is_close_to_float32_and_returns_float32(bf16_mode)
 @pytest.mark.integration
 def test_real_model_gradient_cosine_with_float32(vgg16, monkeypatch):
     """Real weights, a real photo, the default objective and a shallow one: bf16 vs float32, cosine >= 0.99."""
-    from dreamreel.objectives import layer, layers_sum
-    from dreamreel.render import objective_value
+    from dreamreel.core.objectives import layer, layers_sum, objective_value
 
     image = jnp.asarray(photo((224, 288)))[None]
 
@@ -211,7 +210,7 @@ def test_real_model_gradient_cosine_with_float32(vgg16, monkeypatch):
         similarity = cosine(gradient("bf16", objective), gradient("fast", objective))
         assert similarity >= 0.99, f"{objective.describe()}: cosine {similarity:.4f}"
 
-    from dreamreel.render import dream
+    from dreamreel.core.dream import dream
 
     def short_dream(mode):
         monkeypatch.setenv("DREAMREEL_CONV", mode)

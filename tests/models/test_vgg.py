@@ -41,7 +41,9 @@ def test_tiny_vgg_matches_numpy_reference(size):
 
 
 @pytest.mark.integration
-def test_vgg16_real_weights_match_numpy_reference(vgg16):
+def test_vgg16_real_weights_match_numpy_reference(vgg16, monkeypatch):
+    monkeypatch.setenv("DREAMREEL_CONV", "fast")  # the float32 path (bf16 is checked against it in test_bf16.py)
+    jax.clear_caches()
     image = photo((48, 66))  # an odd size at block4: exercises Keras' 'same' pooling
     ours = activations(vgg16, jnp.asarray(image)[None])
     ref = vgg_forward(vgg16.params, image, VGG16_BLOCKS, HED_MEAN_BGR, hed_head=True)
