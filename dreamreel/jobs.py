@@ -182,7 +182,8 @@ class _Context:
         return self.load_model(name)
 
 
-def _default_loader(name: str):
+def default_loader(name: str):
+    """The model `name` from the weights cache (fetched on first use), with JAX's compilation cache on."""
     from .home import enable_compilation_cache
     from .models import load_model
 
@@ -193,7 +194,7 @@ def _default_loader(name: str):
 def run(job: Job, *, progress: ProgressCallback | None = None, cancel: CancelToken | None = None,
         load_model: Callable | None = None) -> Path:
     """Run a job; returns the written output. Raises DreamreelError (Cancelled when cancelled)."""
-    ctx = _Context(progress, cancel, load_model or _default_loader)
+    ctx = _Context(progress, cancel, load_model or default_loader)
     runner = _RUNNERS.get(type(job))
     if runner is None:
         raise DreamreelError(f"not a dreamreel job: {job!r}")
@@ -326,7 +327,7 @@ def _run_render(job: RenderJob, ctx: _Context) -> Path:
 def _run_clip(job: ClipJob, ctx: _Context) -> Path:
     look = load_clip_preset(job.preset, job.overrides)
     s = look.clip
-    output = check_output(job.output, job.input, *look.files(), kinds=(VIDEO,))
+    check_output(job.output, job.input, *look.files(), kinds=(VIDEO,))
     frames, info = read_video(job.input, start=job.start, end=job.end, max_side=s.max_side)  # fails now if broken
     frames.close()
     styles = [read_image(path) for path in s.style]
@@ -342,17 +343,22 @@ def _run_clip(job: ClipJob, ctx: _Context) -> Path:
                 yield frame
 
     source = ClipSource(raw_frames, info.n_frames, model, s, objective, styles)
+    return stream_clip(job, look, info, source, progress=ctx.report)
+
+
+def stream_clip(job: ClipJob, look, info, source, *, progress: ProgressCallback | None = None,
+                extra: dict | None = None) -> Path:
+    """A clip's frames (a FrameSource) through the one stream, with the clip's checkpoint key, sidecar and audio;
+    `extra` (e.g. the cluster's segment plan) joins both the key and the sidecar."""
     stat = os.stat(job.input)
-    key = fingerprint({"look": look.as_dict(), "start": job.start, "end": job.end, "model": spec.name,
-                       "input": [str(Path(job.input).resolve()), stat.st_size, stat.st_mtime_ns]},
+    settings = {"look": look.as_dict(), "start": job.start, "end": job.end, "model": look.clip.model, **(extra or {})}
+    key = fingerprint({**settings, "input": [str(Path(job.input).resolve()), stat.st_size, stat.st_mtime_ns]},
                       look.files())
     audio = {}
-    if job.keep_audio and info.has_audio and str(output).lower().endswith(".mp4"):
+    if job.keep_audio and info.has_audio and str(job.output).lower().endswith(".mp4"):
         audio = dict(audio=job.input, audio_start=info.start, audio_end=info.start + info.duration)
-    sidecar = {"input": str(job.input), "start": job.start, "end": job.end, "model": spec.name,
-               "look": look.as_dict()}
-    return stream(source, output, key=key, fps=info.fps, quality=s.quality, sidecar=sidecar, resume=job.resume,
-                  progress=ctx.report, **audio)
+    return stream(source, job.output, key=key, fps=info.fps, quality=look.clip.quality,
+                  sidecar={"input": str(job.input), **settings}, resume=job.resume, progress=progress, **audio)
 
 
 _RUNNERS = {DreamJob: _run_dream, StyleJob: _run_style, VisualizeJob: _run_visualize, AtlasJob: _run_atlas,

@@ -198,3 +198,34 @@ def moving_square_clip(background: np.ndarray, n: int, side: int | None = None,
         forward.append(fw)
         backward.append(bw)
     return SyntheticClip(frames, forward, backward, valid_f, valid_b, coverage)
+
+
+# --- small shared helpers of the tests ------------------------------------------------------------------------------
+
+def painting(size=(32, 32), seed=1) -> np.ndarray:
+    """A stand-in style image: stripes plus colour noise."""
+    rng = np.random.default_rng(seed)
+    y, x = np.mgrid[: size[0], : size[1]]
+    stripes = 0.5 + 0.4 * np.sin((x + 2 * y) / 2.5)
+    image = np.stack([stripes, 1 - stripes, 0.5 + 0.2 * np.cos(x / 3.0)], -1)
+    return np.clip(image + 0.1 * rng.standard_normal(image.shape), 0, 1).astype(np.float32)
+
+
+def write_clip(path, frames, fps, **options):
+    """The frames written as a video with dreamreel's own writer."""
+    from dreamreel.io import open_writer
+
+    with open_writer(path, fps, **options) as writer:
+        for frame in frames:
+            writer.write(frame)
+    return path
+
+
+def ffmpeg(*args: str):
+    """Run the bundled ffmpeg quietly (raises if it fails)."""
+    import subprocess
+
+    from dreamreel.io import ffmpeg_exe
+
+    return subprocess.run([ffmpeg_exe(), "-hide_banner", "-nostdin", "-loglevel", "error", "-y", *args],
+                          capture_output=True, check=True)

@@ -17,7 +17,7 @@ from pathlib import Path
 
 from ..errors import DreamreelError
 from ..io import IMAGE_SUFFIXES
-from ..jobs import run
+from ..jobs import default_loader, run
 from .progress import progress_bar
 
 CLUSTER_HELP = ("render on a Ray cluster: auto (RAY_ADDRESS, else a local Ray), ray://HOST:PORT or HOST:PORT; "
@@ -48,14 +48,6 @@ def outputs_in(folder: str, inputs: list[str], suffix: str | None = None) -> lis
     return [str(Path(folder, name)) for name in names]
 
 
-def _load_model(name: str):
-    from ..home import enable_compilation_cache
-    from ..models import load_model
-
-    enable_compilation_cache()
-    return load_model(name)
-
-
 def run_jobs(jobs: list, args, desc: str, **cluster_options) -> int:
     if getattr(args, "cluster", None):
         from ..cluster import run as run_on_cluster
@@ -63,7 +55,7 @@ def run_jobs(jobs: list, args, desc: str, **cluster_options) -> int:
         with progress_bar(f"{desc} on the cluster") as bar:
             outputs = run_on_cluster(jobs, address=args.cluster, progress=bar, **cluster_options)
     else:
-        outputs, kept_model = [], lru_cache(maxsize=None)(_load_model)  # loaded once for the whole batch
+        outputs, kept_model = [], lru_cache(maxsize=None)(default_loader)  # loaded once for the whole batch
         for job in jobs:
             with progress_bar(desc if len(jobs) == 1 else f"{desc} {len(outputs) + 1}/{len(jobs)}") as bar:
                 outputs.append(run(job, progress=bar, load_model=kept_model))

@@ -21,10 +21,8 @@ from typing import Callable
 from ..core.steps import Progress
 from ..core.visualize import contact_sheet
 from ..errors import DreamreelError
-from ..io import frame_range, video_info, write_image
-from ..jobs import AtlasJob, ClipJob, RenderJob, atlas_cells, run
-from ..pipelines.checkpoint import fingerprint
-from ..pipelines.stream import stream
+from ..io import frame_range, read_video, video_info, write_image
+from ..jobs import AtlasJob, ClipJob, RenderJob, atlas_cells, run, stream_clip
 from ..settings import load_clip_preset, load_preset
 from .segments import SegmentSource, plan_segments
 from .workers import publish
@@ -113,19 +111,8 @@ def run_clip(job: ClipJob, pool, *, length: int, warmup: int, crossfade: int,
     plan = plan_segments(total, length, warmup, crossfade)
     source = SegmentSource(plan, lambda todo: pool.map("segment", [(job, g.render_first, g.render_stop)
                                                                     for g in todo]), stage=s.mode)
-    stat = os.stat(job.input)
-    # as jobs.run's key for a clip, plus the segment plan: a local run's checkpoint is not resumed with these frames
-    # the rest as jobs.run does for a local clip (the same checkpoint, writer, sidecar and audio)
-    key = fingerprint({"look": look.as_dict(), "start": job.start, "end": job.end, "model": s.model,
-                       "input": [str(Path(job.input).resolve()), stat.st_size, stat.st_mtime_ns],
-                       "segments": [dataclasses.astuple(g) for g in plan]}, look.files())
-    audio = {}
-    if job.keep_audio and str(job.output).lower().endswith(".mp4"):
-        info = video_info(job.input)
-        if info.has_audio:
-            first, _ = frame_range(info, job.start, job.end, job.input)
-            audio = dict(audio=job.input, audio_start=first / fps, audio_end=(first + total) / fps)
-    sidecar = {"input": str(job.input), "start": job.start, "end": job.end, "model": s.model,
-               "look": look.as_dict(), "segments": [dataclasses.asdict(g) for g in plan]}
-    return stream(source, job.output, key=key, fps=fps, quality=s.quality, sidecar=sidecar, resume=job.resume,
-                  progress=progress, **audio)
+    frames, info = read_video(job.input, start=job.start, end=job.end, max_side=s.max_side)
+    frames.close()  # only the selection's description: nothing is decoded
+    # as jobs.run streams a local clip, plus the segment plan (so a local run's checkpoint is not resumed)
+    return stream_clip(job, look, info, source, progress=progress,
+                       extra={"segments": [dataclasses.asdict(g) for g in plan]})

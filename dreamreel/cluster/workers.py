@@ -28,7 +28,7 @@ from typing import Callable
 
 from ..errors import DreamreelError
 from ..io import atomic_path, read_image
-from ..jobs import RenderJob, run
+from ..jobs import RenderJob, default_loader, run
 
 OUTPUT_FIELDS = ("output", "timelapse")
 
@@ -56,17 +56,9 @@ def weights_digests(names) -> dict[str, str]:
     return {name: sha256_of(path) for name, path in paths.items() if path is not None}
 
 
-def _node_loader(name: str):
-    from ..home import enable_compilation_cache
-    from ..models import load_model
-
-    enable_compilation_cache()
-    return load_model(name)
-
-
 class Worker:
     def __init__(self, cwd: str, load_model: Callable | None = None, weights: dict[str, str] | None = None):
-        self.cwd, self.load_model, self.weights, self.models = cwd, load_model or _node_loader, weights or {}, {}
+        self.cwd, self.load_model, self.weights, self.models = cwd, load_model or default_loader, weights or {}, {}
 
     def _enter_cwd(self) -> None:
         try:

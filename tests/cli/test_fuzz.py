@@ -32,7 +32,7 @@ def run(argv) -> tuple[int, str]:
 
 @pytest.fixture(autouse=True)
 def tiny(monkeypatch):
-    monkeypatch.setattr(jobs, "_default_loader", lambda name: TINY)
+    monkeypatch.setattr(jobs, "default_loader", lambda name: TINY)
 
 
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])

@@ -3,18 +3,10 @@
 import numpy as np
 import pytest
 from conftest import photo
+from synthetic import painting
 
 from dreamreel.cli import main
 from dreamreel.io import read_image, write_image
-
-
-def painting(size=(32, 32), seed=1) -> np.ndarray:
-    """A stand-in style image: stripes plus colour noise."""
-    rng = np.random.default_rng(seed)
-    y, x = np.mgrid[: size[0], : size[1]]
-    stripes = 0.5 + 0.4 * np.sin((x + 2 * y) / 2.5)
-    image = np.stack([stripes, 1 - stripes, 0.5 + 0.2 * np.cos(x / 3.0)], -1)
-    return np.clip(image + 0.1 * rng.standard_normal(image.shape), 0, 1).astype(np.float32)
 
 
 @pytest.mark.parametrize("extra,message", [

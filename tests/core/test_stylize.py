@@ -6,6 +6,7 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 from conftest import assert_objective_rises, photo
+from synthetic import painting
 
 from dreamreel.core.image import rgb_to_yuv
 from dreamreel.core.objectives import content_loss, layer, objective_value, style_loss
@@ -15,15 +16,6 @@ from dreamreel.errors import DreamreelError
 STYLE_LAYERS = ("block1_conv1", "block2_conv1", "block3_conv1")
 CONTENT_LAYER = "block3_conv2"
 TINY = dict(content_layer=CONTENT_LAYER, style_layers=STYLE_LAYERS)
-
-
-def painting(size=(32, 32), seed=1) -> np.ndarray:
-    """A stand-in style image: stripes plus colour noise."""
-    rng = np.random.default_rng(seed)
-    y, x = np.mgrid[: size[0], : size[1]]
-    stripes = 0.5 + 0.4 * np.sin((x + 2 * y) / 2.5)
-    image = np.stack([stripes, 1 - stripes, 0.5 + 0.2 * np.cos(x / 3.0)], -1)
-    return np.clip(image + 0.1 * rng.standard_normal(image.shape), 0, 1).astype(np.float32)
 
 
 def value(model, objective, image):

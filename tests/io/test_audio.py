@@ -4,13 +4,18 @@
 from __future__ import annotations
 
 import os
-import subprocess
 
 import numpy as np
 import pytest
+from synthetic import ffmpeg, write_clip
 
 from dreamreel.errors import DreamreelError
-from dreamreel.io import VideoInfo, ffmpeg_exe, mux_audio, open_writer, read_video, video_info
+from dreamreel.io import (
+    VideoInfo,
+    mux_audio,
+    read_video,
+    video_info,
+)
 
 H, W = 32, 48
 
@@ -19,18 +24,6 @@ def ramp(shift: float = 0.0) -> np.ndarray:
     """A smooth colour ramp: red along x, green along y, blue constant (shifted per frame)."""
     y, x = np.mgrid[0:H, 0:W].astype(np.float32)
     return np.stack([x / (W - 1), y / (H - 1), np.full_like(x, 0.2 + shift)], axis=-1)
-
-
-def write_clip(path, frames, fps, **options):
-    with open_writer(path, fps, **options) as writer:
-        for frame in frames:
-            writer.write(frame)
-    return path
-
-
-def ffmpeg(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([ffmpeg_exe(), "-hide_banner", "-nostdin", "-loglevel", "error", "-y", *args],
-                          capture_output=True, check=True)
 
 
 def audio_pcm(path, rate: int = 44100) -> np.ndarray:

@@ -6,7 +6,13 @@ import pytest
 
 from dreamreel.errors import DreamreelError
 from dreamreel.io import footage as footage_module
-from dreamreel.io.footage import FOOTAGE, MEMBER_FOLDER, fetch_footage, footage, footage_dir
+from dreamreel.io.footage import (
+    FOOTAGE,
+    MEMBER_FOLDER,
+    fetch_footage,
+    footage,
+    footage_dir,
+)
 
 
 def _offline(requirement, sha256):

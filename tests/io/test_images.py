@@ -10,8 +10,16 @@ import pytest
 from PIL import Image, JpegImagePlugin
 
 from dreamreel.errors import DreamreelError
-from dreamreel.io import decode_image, max_pixels_default, read_image, resize, resize_to_fit, to_float_rgb, \
-    to_uint8, write_image
+from dreamreel.io import (
+    decode_image,
+    max_pixels_default,
+    read_image,
+    resize,
+    resize_to_fit,
+    to_float_rgb,
+    to_uint8,
+    write_image,
+)
 
 
 def test_cmyk_jpeg_is_converted_to_rgb(tmp_path):

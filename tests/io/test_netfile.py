@@ -8,7 +8,14 @@ import pytest
 
 from dreamreel.core.nets import LearnedNet, NetConfig, apply_net, init_params
 from dreamreel.errors import DreamreelError
-from dreamreel.io.netfile import FORMAT_VERSION, load_net, net_header, params_to_arrays, save_net, write_netfile
+from dreamreel.io.netfile import (
+    FORMAT_VERSION,
+    load_net,
+    net_header,
+    params_to_arrays,
+    save_net,
+    write_netfile,
+)
 
 CONFIG = NetConfig(widths=(4, 8, 8), residual_blocks=1, norm="group")
 RECIPE = {"name": "starry", "kind": "style", "style_weight": 10.0, "layers": ["block1_conv1", "block2_conv1"]}

@@ -13,7 +13,14 @@ import numpy as np
 import pytest
 
 from dreamreel.errors import DreamreelError
-from dreamreel.io import atomic_path, open_writer, output_lock, owned_folder, remove_owned, remove_stale
+from dreamreel.io import (
+    atomic_path,
+    open_writer,
+    output_lock,
+    owned_folder,
+    remove_owned,
+    remove_stale,
+)
 from dreamreel.io.staging import MARKER, lock_path, stage_name
 
 ENV = {**os.environ, "PYTHONPATH": os.getcwd()}

@@ -3,13 +3,12 @@
 
 from __future__ import annotations
 
-import subprocess
-
 import numpy as np
 import pytest
+from synthetic import ffmpeg, write_clip
 
 from dreamreel.errors import DreamreelError
-from dreamreel.io import ffmpeg_exe, open_writer, read_video, video_info
+from dreamreel.io import read_video, video_info
 
 H, W = 32, 48
 BITS = 6  # frame index drawn as 6 vertical black/white stripes, 8 px wide: survives H.264 easily
@@ -24,18 +23,6 @@ def index_frame(i: int) -> np.ndarray:
 def decode_index(frame: np.ndarray) -> int:
     stripes = frame.mean(axis=(0, 2)).reshape(BITS, -1)[:, 2:-2].mean(axis=1)  # stripe centres
     return int(sum(1 << b for b in range(BITS) if stripes[b] > 0.5))
-
-
-def write_clip(path, frames, fps, **options):
-    with open_writer(path, fps, **options) as writer:
-        for frame in frames:
-            writer.write(frame)
-    return path
-
-
-def ffmpeg(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([ffmpeg_exe(), "-hide_banner", "-nostdin", "-loglevel", "error", "-y", *args],
-                          capture_output=True, check=True)
 
 
 @pytest.fixture(scope="module")

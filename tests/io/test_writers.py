@@ -7,14 +7,13 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
 
 import numpy as np
 import pytest
+from synthetic import ffmpeg, write_clip
 
 from dreamreel.errors import DreamreelError
 from dreamreel.io import open_writer, read_image, read_video, sidecar_path, video_info
-from dreamreel.io.ffmpeg import ffmpeg_exe
 
 H, W = 32, 48
 
@@ -23,18 +22,6 @@ def ramp(shift: float = 0.0) -> np.ndarray:
     """A smooth colour ramp: red along x, green along y, blue constant (shifted per frame)."""
     y, x = np.mgrid[0:H, 0:W].astype(np.float32)
     return np.stack([x / (W - 1), y / (H - 1), np.full_like(x, 0.2 + shift)], axis=-1)
-
-
-def write_clip(path, frames, fps, **options):
-    with open_writer(path, fps, **options) as writer:
-        for frame in frames:
-            writer.write(frame)
-    return path
-
-
-def ffmpeg(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([ffmpeg_exe(), "-hide_banner", "-nostdin", "-loglevel", "error", "-y", *args],
-                          capture_output=True, check=True)
 
 
 def test_mp4_round_trip(tmp_path):
@@ -156,8 +143,6 @@ def test_writer_errors(tmp_path):
     with pytest.raises(DreamreelError, match="unknown writer option 'qualty'"):
         open_writer(tmp_path / "clip.mp4", 10, qualty=3)
     assert os.listdir(tmp_path) == []
-
-
 
 
 def test_apng_round_trips_frames_exactly(tmp_path):
