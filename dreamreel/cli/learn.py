@@ -55,7 +55,7 @@ def add(commands) -> None:
     data.add_argument("--every", type=positive_int, default=1, metavar="N", help="with --clip: every N-th frame")
     p.add_argument("--model", default=DEFAULT_MODEL, help=f"network whose features define the look (default "
                                                           f"{DEFAULT_MODEL})")
-    add_settings(p.add_argument_group("training"), LearnSettings, skip=("keyframe_weight",))
+    add_settings(p.add_argument_group("training"), LearnSettings, skip=("keyframe_weight", "adversarial_weight"))
     p.add_argument("--unconditional", action="store_true",
                    help="train a small DCGAN on --photos (dreamed images) and sample a grid from noise")
     add_settings(p.add_argument_group("the DCGAN (--unconditional)"), GanSettings, skip=SHARED)

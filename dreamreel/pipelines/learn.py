@@ -71,6 +71,8 @@ class LearnSettings:
     norm: str = setting("instance", choice(NORMS), "normalisation: instance or group")
     temporal_weight: float = setting(0.0, number(0.0), "weight of the temporal loss on consecutive frames (clips)")
     keyframe_weight: float = setting(0.0, number(0.0), "weight of the L1 distance to the optimiser's keyframes")
+    adversarial_weight: float = setting(0.0, number(0.0), "weight of a PatchGAN critic's verdict on the keyframes "
+                                                          "(pix2pix); needs keyframes, like keyframe_weight")
     closeness_weight: float = setting(1.0, number(0.0), "dream looks: weight of the mean squared change of the "
                                                         "pixels against the dream's gain (higher: subtler)")
     held_out: int = setting(1, integer(0, 64), "photos or frames kept out of training and shown in the previews")
@@ -90,7 +92,8 @@ class LearnSettings:
 
     @property
     def extra(self) -> ExtraWeights:
-        return ExtraWeights(temporal=self.temporal_weight, keyframe=self.keyframe_weight)
+        return ExtraWeights(temporal=self.temporal_weight, keyframe=self.keyframe_weight,
+                            adversarial=self.adversarial_weight)
 
 
 @dataclass(frozen=True)
@@ -441,18 +444,18 @@ def learn(images: Sequence[np.ndarray], *, model: Model, look, recipe: dict, out
           cancel: Callable[[], bool] | None = None) -> Path | None:
     """Train a network to replicate `look` on `images` (photos or a clip's frames, at the scale to learn) and
     write it to `output` with `recipe` (a JSON object naming the look). Resumes from `<output>.training`.
-    keyframes: (frame, optimiser output) pairs for the keyframe term. Returns None if `cancel()` said so
+    keyframes: (frame, optimiser output) pairs for the keyframe and adversarial (PatchGAN) terms. Returns None if `cancel()` said so
     (the checkpoint is kept, so running again continues)."""
     from ..io.netfile import save_net
 
     _check_data(images, settings, clip)
-    if settings.keyframe_weight and not keyframes:
-        raise DreamreelError("the keyframe weight needs keyframes: (frame, optimiser output) pairs")
+    if (settings.keyframe_weight or settings.adversarial_weight) and not keyframes:
+        raise DreamreelError("the keyframe and adversarial weights need keyframes: (frame, optimiser output) pairs")
     recipe = json.loads(json.dumps(recipe))
     output = Path(output)
     images = [_pad_to(np.asarray(im, np.float32), settings.crop) for im in images] if not clip else list(images)
     opt = optimizer(settings.learning_rate, settings.clip_norm, settings.steps)
-    fresh = init_state(settings.config, jax.random.PRNGKey(settings.seed), opt)
+    fresh = init_state(settings.config, jax.random.PRNGKey(settings.seed), opt, settings.extra, settings.crop)
     key = training_key(images, look, recipe, settings, keyframes)
     resumed = _load_checkpoint(checkpoint_path(output), key, fresh)
     state, history = resumed if resumed else (fresh, [])
@@ -472,7 +475,7 @@ def learn(images: Sequence[np.ndarray], *, model: Model, look, recipe: dict, out
             _save_checkpoint(checkpoint_path(output), key, state, history)
             return None
         batch = sample_batch(images, step, settings, pairs)
-        if settings.keyframe_weight:
+        if settings.keyframe_weight or settings.adversarial_weight:
             batch.update(_keyframe_batch(keyframes, step, settings))
         state, terms = step_fn(state, batch, model, look)
         done = step + 1
