@@ -123,7 +123,10 @@ def test_the_learn_command_trains_on_a_clip_and_resumes(files, loader, capsys):
     assert main(argv) == 0, capsys.readouterr().err
     net = load_net(out)
     assert net.recipe == {"kind": "dream", "name": "block3_conv2", "model": "vgg16",
-                          "objective": {"layers": "block3_conv2"}}
+                          "objective": {"layers": "block3_conv2"}, "strength": 12.0}
+    assert net.config.strength == pytest.approx(12.0 / 255)
+    raw = photo((48, 64))
+    assert 255 * np.abs(np.asarray(apply_net(net, raw)) - raw).mean() == pytest.approx(12.0, abs=0.5)
     assert [entry[0] for entry in net.info["history"]] == [2, 4, 6] and "temporal" in net.info["history"][-1][1]
     assert net.info["images"] == 5
 

@@ -30,6 +30,7 @@ at the same place, with the backward optical flow and its reliability mask (comp
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import os
@@ -44,7 +45,7 @@ import numpy as np
 
 from ..core.fields import SEED_MAX, choice, integer, number, setting, validate
 from ..core.nets.gan import GanConfig, gan_optimizer, init_gan, make_gan_step, sample, sample_grid
-from ..core.nets import (NORMS, ExtraWeights, LearnedNet, NetConfig, StyleLook, apply_net, dream_look, init_state,
+from ..core.nets import (NORMS, DreamLook, ExtraWeights, LearnedNet, NetConfig, StyleLook, apply_net, dream_look, init_state,
                          make_train_step, optimizer, style_look)
 from ..errors import DreamreelError
 from ..models.registry import Model
@@ -189,6 +190,7 @@ class LookSource:
     style_weight: float = 10.0
     tv_weight: float = 0.0
     loss: str = "gram"
+    strength: float = 12.0  # a dream's held mean change, grey levels of 255 (the clip presets' key)
 
     def files(self) -> list[str]:
         return list(self.styles) if self.kind == "style" else self.recipe.files()
@@ -201,14 +203,16 @@ class LookSource:
                     "tv_weight": self.tv_weight, "loss": self.loss}
         from ..settings import plain_values
 
-        return {"kind": "dream", "name": self.name, "model": self.model, "objective": plain_values(self.recipe)}
+        return {"kind": "dream", "name": self.name, "model": self.model, "objective": plain_values(self.recipe),
+                "strength": self.strength}
 
     @staticmethod
     def from_dict(recipe: dict, where: str = "the network") -> "LookSource":
         """The look of a network's recipe; its paintings must still be where they were, unchanged."""
         try:
             if recipe["kind"] == "dream":
-                return LookSource("dream", recipe["name"], recipe["model"], Recipe(**recipe["objective"]))
+                return LookSource("dream", recipe["name"], recipe["model"], Recipe(**recipe["objective"]),
+                                  strength=recipe["strength"])
             styles = []
             for painting in recipe["styles"]:
                 if not Path(painting["file"]).is_file() or _sha256(painting["file"]) != painting["sha256"]:
@@ -232,7 +236,7 @@ def look_source(model: str, *, preset: str | None = None, styles: Sequence[str] 
     if styles:
         return LookSource("style", "+".join(Path(p).stem for p in styles), model, styles=tuple(map(str, styles)))
     if objective:
-        return LookSource("dream", objective, model, Recipe(layers=objective))
+        return LookSource("dream", objective, model, Recipe(layers=objective))  # the clips' default strength
     look = load_clip_preset(preset)
     s = look.clip
     if s.model != model:
@@ -240,7 +244,7 @@ def look_source(model: str, *, preset: str | None = None, styles: Sequence[str] 
     if s.mode == "style":
         return LookSource("style", look.name, model, styles=s.style, content_weight=s.content_weight,
                           style_weight=s.style_weight, tv_weight=s.tv_weight, loss=s.loss)
-    return LookSource("dream", look.name, model, look.recipe)
+    return LookSource("dream", look.name, model, look.recipe, strength=s.strength)
 
 
 def check_look(source: LookSource, spec) -> None:
@@ -261,7 +265,7 @@ def build_look(model: Model, source: LookSource, *, side: int, closeness_weight:
     if schedule.spatial:
         raise DreamreelError("a guide compared in place (l1, l2, pixels) is tied to one picture: a network cannot "
                              "learn it; use guide_mode dot, match or channels")
-    return dream_look(model, schedule.at(0), closeness_weight=closeness_weight)
+    return dream_look(model, schedule.at(0), closeness_weight=closeness_weight, strength=source.strength / 255.0)
 
 
 class _Pairs:
@@ -437,6 +441,11 @@ def _check_data(images: Sequence[np.ndarray], settings: LearnSettings, clip: boo
         raise DreamreelError("the temporal weight needs consecutive frames of a clip (clip=True), not photos")
 
 
+def net_config(settings: LearnSettings, look) -> NetConfig:
+    """The architecture of the settings, holding a dream look's strength (see core.nets.networks)."""
+    return dataclasses.replace(settings.config, strength=look.strength if isinstance(look, DreamLook) else 0.0)
+
+
 def learn(images: Sequence[np.ndarray], *, model: Model, look, recipe: dict, output: str | os.PathLike,
           settings: LearnSettings = LearnSettings(), held_out: Sequence[np.ndarray] = (), clip: bool = False,
           keyframes: Sequence[tuple[np.ndarray, np.ndarray]] = (),
@@ -455,19 +464,20 @@ def learn(images: Sequence[np.ndarray], *, model: Model, look, recipe: dict, out
     output = Path(output)
     images = [_pad_to(np.asarray(im, np.float32), settings.crop) for im in images] if not clip else list(images)
     opt = optimizer(settings.learning_rate, settings.clip_norm, settings.steps)
-    fresh = init_state(settings.config, jax.random.PRNGKey(settings.seed), opt, settings.extra, settings.crop)
+    config = net_config(settings, look)
+    fresh = init_state(config, jax.random.PRNGKey(settings.seed), opt, settings.extra, settings.crop)
     key = training_key(images, look, recipe, settings, keyframes)
     resumed = _load_checkpoint(checkpoint_path(output), key, fresh)
     state, history = resumed if resumed else (fresh, [])
     resumed_from = int(state.step)
-    step_fn = make_train_step(settings.config, opt, settings.extra)
+    step_fn = make_train_step(config, opt, settings.extra)
     pairs = _Pairs(images) if clip and settings.temporal_weight else None
     clock, last_reported = time.perf_counter(), resumed_from
 
     def snapshot() -> LearnedNet:
         info = {"steps": int(state.step), "history": history, "settings": asdict(settings),
                 "images": len(images)}
-        return LearnedNet(settings.config, jax.device_get(state.params), recipe,
+        return LearnedNet(config, jax.device_get(state.params), recipe,
                           min_side=16, max_side=4096, trained_side=settings.side, info=info)
 
     for step in range(resumed_from, settings.steps):
