@@ -69,14 +69,26 @@ class NetConfig:
                    strength=float(data.get("strength", 0.0)))
 
 
-def _conv(features: int, kernel: int, stride: int, dtype, name: str | None = None, init=None):
+def _conv(features: int, kernel: int, stride: int, dtype, name: str | None = None, init=None, padding="VALID"):
     extra = {"kernel_init": init} if init is not None else {}
-    return nn.Conv(features, (kernel, kernel), strides=(stride, stride), padding="VALID", dtype=dtype, name=name,
+    return nn.Conv(features, (kernel, kernel), strides=(stride, stride), padding=padding, dtype=dtype, name=name,
                    conv_general_dilated=fastconv.conv_general_dilated, **extra)
 
 
 def _reflect(x: jax.Array, pad: int) -> jax.Array:
     return jnp.pad(x, ((0, 0), (pad, pad), (pad, pad), (0, 0)), mode="reflect")
+
+
+def _padded_conv(x: jax.Array, features: int, kernel: int, stride: int, dtype, **conv) -> jax.Array:
+    """A convolution over x reflection-padded by kernel // 2 (VALID: output size input / stride; call it inside a
+    compact module, which then owns the convolution's parameters). A stride-1 3x3 convolution runs as
+    SAME on the padded input, its border cropped: the same numbers (no output reads the zero padding), but XLA:CPU
+    keeps it on its fast kernel, where VALID ran 4-6x slower whenever it narrowed the channels (640x360, 32 -> 16:
+    0.139 s against 0.036 s)."""
+    pad = kernel // 2
+    if stride != 1 or kernel != 3:
+        return _conv(features, kernel, stride, dtype, **conv)(_reflect(x, pad))
+    return _conv(features, kernel, stride, dtype, padding="SAME", **conv)(_reflect(x, pad))[:, pad:-pad, pad:-pad]
 
 
 class ConvLayer(nn.Module):
@@ -91,9 +103,9 @@ class ConvLayer(nn.Module):
 
     @nn.compact
     def __call__(self, x):
-        x = _conv(self.features, self.kernel, self.stride, self.dtype)(_reflect(x, self.kernel // 2))
-        if self.norm == "instance":
-            x = nn.InstanceNorm(dtype=self.dtype)(x)
+        x = _padded_conv(x, self.features, self.kernel, self.stride, self.dtype)
+        if self.norm == "instance":  # as a group norm of one channel per group: the same statistics, 3.5x faster
+            x = nn.GroupNorm(num_groups=self.features, dtype=self.dtype, name="InstanceNorm_0")(x)
         else:
             x = nn.GroupNorm(num_groups=min(8, self.features), dtype=self.dtype)(x)
         return nn.relu(x) if self.relu else x
@@ -115,7 +127,7 @@ class ResidualNet(nn.Module):
         for width in (w1, w0):  # resize-convolution: nearest x2, then a 3x3 conv
             x = layer(width, 3)(jnp.repeat(jnp.repeat(x, 2, axis=1), 2, axis=2))
         small = nn.initializers.variance_scaling(0.01, "fan_in", "truncated_normal")
-        residual = _conv(3, 9, 1, self.dtype, name="to_rgb", init=small)(_reflect(x, 4))
+        residual = _padded_conv(x, 3, 9, 1, self.dtype, name="to_rgb", init=small)
         squeezed = _EDGE + (1.0 - 2.0 * _EDGE) * jnp.clip(images, 0.0, 1.0)
         logit = jnp.log(squeezed) - jnp.log1p(-squeezed)
         out = jax.nn.sigmoid(logit.astype(jnp.float32) + residual.astype(jnp.float32))
