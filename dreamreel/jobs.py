@@ -40,7 +40,7 @@ from .pipelines.clip import ClipSource
 from .pipelines.feedback import Animation
 from .pipelines.learn import (GanSettings, LearnProgress, LearnSettings, LookSource, NetClipSource, build_look,
                               check_look, clip_frames, default_photos, hold_out, learn, learn_unconditional,
-                              look_source, preview_path, samples_path, training_images)
+                              look_source, optimiser_keyframes, preview_path, samples_path, training_images)
 from .pipelines.stream import stream
 from .recipe import Recipe, check_layers, resolve
 from .settings import check_preset_layers, load_clip_preset, load_preset
@@ -473,6 +473,8 @@ def _run_learn(job: LearnJob, ctx: _Context) -> Path:
     look = look_source(job.model, preset=job.preset, styles=job.styles, objective=job.objective)
     if job.clip and job.photos:
         raise DreamreelError("train on --clip or on --photos, not both")
+    if (s.keyframe_weight or s.adversarial_weight) and not s.keyframes:
+        raise DreamreelError("--keyframe-weight and --adversarial-weight need keyframes: give --keyframes N")
     photos = [] if job.clip else [*job.photos] or default_photos()
     inputs = [*photos, job.clip, *look.files()]
     output = check_output(job.output, *inputs, kinds=(NET,))
@@ -485,8 +487,11 @@ def _run_learn(job: LearnJob, ctx: _Context) -> Path:
     train, held = hold_out(images, s.held_out)
     model = ctx.model(job.model)
     learned = build_look(model, look, side=s.side, closeness_weight=s.closeness_weight)
+    keyframes = optimiser_keyframes(model, look, train, s.keyframes,
+                                    lambda done, total: ctx.report(Progress("keyframes", done, total, unit="frame")))
     result = learn(train, model=model, look=learned, recipe=look.to_dict(), output=output, settings=s,
-                   held_out=held, clip=job.clip is not None, progress=_learn_reporter(ctx), cancel=_cancelled(ctx))
+                   held_out=held, clip=job.clip is not None, keyframes=keyframes, progress=_learn_reporter(ctx),
+                   cancel=_cancelled(ctx))
     if result is None:
         raise Cancelled(f"cancelled; the checkpoint {output.name}.training is kept: run the same command to resume")
     return result

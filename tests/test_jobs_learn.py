@@ -131,6 +131,19 @@ def test_the_learn_command_trains_on_a_clip_and_resumes(files, loader, capsys):
     assert net.info["images"] == 5
 
 
+def test_optimiser_keyframes_feed_the_keyframe_and_adversarial_terms(files, loader):
+    settings = LearnSettings(**{**TINY.__dict__, "keyframes": 2, "keyframe_weight": 1.0, "adversarial_weight": 0.1})
+    events = []
+    out = run(LearnJob(str(files / "k.dnet"), objective="block3_conv2", photos=(str(files / "photos"),),
+                       settings=settings), progress=events.append, load_model=loader)
+    assert [(e.stage, e.done) for e in events[:2]] == [("keyframes", 1), ("keyframes", 2)]
+    assert {"keyframe", "adversarial", "critic"} <= dict(events[-1].losses).keys()
+    assert load_net(out).info["steps"] == 6
+    with pytest.raises(DreamreelError, match="keyframes"):
+        run(LearnJob(str(files / "k2.dnet"), objective="block3_conv2", photos=(str(files / "photos"),),
+                     settings=LearnSettings(**{**TINY.__dict__, "keyframes": 5})), load_model=loader)
+
+
 @pytest.mark.parametrize("extra,message", [
     ([], "give the look to learn"),
     (["--style", "paint.png", "--objective", "block3_conv2"], "give the look to learn"),
@@ -143,6 +156,7 @@ def test_the_learn_command_trains_on_a_clip_and_resumes(files, loader, capsys):
     (["--objective", "block3_conv2", "--crop", "600"], "crop"),
     (["--objective", "block3_conv2", "--norm", "batch"], "invalid choice"),
     (["--objective", "block3_conv2", "--temporal-weight", "1"], "consecutive frames"),
+    (["--objective", "block3_conv2", "--keyframe-weight", "1"], "need keyframes"),
     (["--unconditional"], "needs --photos"),
     (["--unconditional", "--photos", "photos", "--objective", "block3_conv2"], "no look or clip"),
     (["--unconditional", "--photos", "photos", "--size", "48"], "power of two"),

@@ -19,6 +19,7 @@ examples:
   dreamreel learn --style painting.jpg --photos my_photos/ -o mine.dnet
   dreamreel learn --preset dream_dots --clip clip.mp4 -o dots.dnet --temporal-weight 20   # a clip's own frames
   dreamreel learn --objective "block5_conv1" --photos a.jpg b.jpg c.jpg -o worms.dnet --steps 400
+  dreamreel learn --preset dream_dots --clip clip.mp4 -o dots.dnet --keyframes 24 --keyframe-weight 1000
   dreamreel learn --unconditional --photos dreams/ -o dcgan.dnet  # a small DCGAN from noise (a demonstration)
 then:
   dreamreel dream photo.jpg -o out.jpg --net starry.dnet          # a fraction of a second
@@ -28,7 +29,8 @@ then:
 The network learns the look's own loss (Gatys content and style for a style; the dream objective and closeness to
 the frame for a dream) on random crops; a checkpoint is saved every --checkpoint-every steps: Ctrl-C, then the
 same command, resumes. OUTPUT.preview.jpg shows held-out photos or frames (raw | network) every --preview-every
-steps. With --unconditional, --steps, --batch, --width, --learning-rate, --checkpoint-every, --report-every and
+steps. --keyframes N first runs the look's own optimiser on N training frames (a dream: seconds each; a style:
+minutes), for --keyframe-weight (L1 to its output) and --adversarial-weight (a PatchGAN critic). With --unconditional, --steps, --batch, --width, --learning-rate, --checkpoint-every, --report-every and
 --seed set the GAN's training.
 """
 
@@ -55,7 +57,7 @@ def add(commands) -> None:
     data.add_argument("--every", type=positive_int, default=1, metavar="N", help="with --clip: every N-th frame")
     p.add_argument("--model", default=DEFAULT_MODEL, help=f"network whose features define the look (default "
                                                           f"{DEFAULT_MODEL})")
-    add_settings(p.add_argument_group("training"), LearnSettings, skip=("keyframe_weight", "adversarial_weight"))
+    add_settings(p.add_argument_group("training"), LearnSettings)
     p.add_argument("--unconditional", action="store_true",
                    help="train a small DCGAN on --photos (dreamed images) and sample a grid from noise")
     add_settings(p.add_argument_group("the DCGAN (--unconditional)"), GanSettings, skip=SHARED)

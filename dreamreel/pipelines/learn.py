@@ -9,6 +9,7 @@ look_source(model_name, *, preset=None, styles=(), objective="") -> LookSource  
       model loads (a clip preset, paintings or a dream objective); .files(), .to_dict() (the recipe a network keeps)
 LookSource.from_dict(net.recipe) -> LookSource      the look a network learned (for the optimiser of the hybrid mode)
 build_look(model, source, *, side, closeness_weight) -> StyleLook | DreamLook
+optimiser_keyframes(model, source, images, count) -> [(image, optimiser output)]   targets of the keyframe terms
 default_photos() -> [Path]                          the photos shipped with the presets (sky, flowers)
 learn(images, *, model, look, recipe, output, settings, held_out=(), clip=False, keyframes=(), progress=None,
       cancel=None) -> Path | None           trains, writes `output` (.dnet) atomically; None when cancelled
@@ -44,14 +45,16 @@ import jax.numpy as jnp
 import numpy as np
 
 from ..core.fields import SEED_MAX, choice, integer, number, setting, validate
+from ..core.nets import (NORMS, DreamLook, ExtraWeights, LearnedNet, NetConfig, StyleLook, apply_net, dream_look,
+                         init_state, make_train_step, optimizer, style_look)
 from ..core.nets.gan import GanConfig, gan_optimizer, init_gan, make_gan_step, sample, sample_grid
-from ..core.nets import (NORMS, DreamLook, ExtraWeights, LearnedNet, NetConfig, StyleLook, apply_net, dream_look, init_state,
-                         make_train_step, optimizer, style_look)
+from ..core.stylize import stylize
 from ..errors import DreamreelError
 from ..models.registry import Model
 from ..motion.flow import flow_pair, reliability_mask
 from ..motion.warp import follow
 from ..recipe import Recipe, check_layers, resolve
+from ..settings import ClipSettings
 from .stream import Frame
 
 MIN_TRAIN_SIDE = 64
@@ -77,6 +80,9 @@ class LearnSettings:
     closeness_weight: float = setting(1.0, number(0.0), "dream looks: weight of the mean squared change of the "
                                                         "pixels against the dream's gain (higher: subtler)")
     held_out: int = setting(1, integer(0, 64), "photos or frames kept out of training and shown in the previews")
+    keyframes: int = setting(0, integer(0, 256), "training frames or photos the look's own optimiser paints first "
+                                                 "(a style frame takes minutes), for the keyframe and adversarial "
+                                                 "terms")
     checkpoint_every: int = setting(25, integer(1), "steps between checkpoints")
     preview_every: int = setting(200, integer(0), "steps between preview sheets (0: only at the end)")
     report_every: int = setting(10, integer(1), "steps between progress reports (the losses are read back then)")
@@ -191,6 +197,7 @@ class LookSource:
     tv_weight: float = 0.0
     loss: str = "gram"
     strength: float = 12.0  # a dream's held mean change, grey levels of 255 (the clip presets' key)
+    clip: ClipSettings = ClipSettings()  # a dream's optimiser, for keyframes (not kept in the network's recipe)
 
     def files(self) -> list[str]:
         return list(self.styles) if self.kind == "style" else self.recipe.files()
@@ -244,13 +251,41 @@ def look_source(model: str, *, preset: str | None = None, styles: Sequence[str] 
     if s.mode == "style":
         return LookSource("style", look.name, model, styles=s.style, content_weight=s.content_weight,
                           style_weight=s.style_weight, tv_weight=s.tv_weight, loss=s.loss)
-    return LookSource("dream", look.name, model, look.recipe, strength=s.strength)
+    return LookSource("dream", look.name, model, look.recipe, strength=s.strength, clip=s)
 
 
 def check_look(source: LookSource, spec) -> None:
     """The look's layers against the model, before its weights load."""
     if source.kind == "dream":
         check_layers(source.recipe, spec)
+
+
+def optimiser_keyframes(model: Model, source: LookSource, images: Sequence[np.ndarray], count: int,
+                        progress: Callable[[int, int], None] | None = None) -> list[tuple[np.ndarray, np.ndarray]]:
+    """(image, the look's own optimiser output) for `count` evenly spaced images: a dream as a clip's first frame
+    (dream steps until its strength, then settled: pipelines.clip), a style as `dreamreel style` paints it (3 scales
+    of 100 Adam iterations) at the image's size. Deterministic, so a resumed run computes the same ones."""
+    from ..io import read_image
+    from .clip import dream_clip
+
+    if count > len(images):
+        raise DreamreelError(f"cannot take {count} keyframes from {len(images)} training images")
+    picks = np.linspace(0, len(images) - 1, count).round().astype(int) if count else []
+    objective = resolve(source.recipe, model, size=images[0].shape[:2]).at(0) if source.kind == "dream" else None
+    paintings = [read_image(p) for p in source.styles]
+    pairs = []
+    for done, index in enumerate(picks):
+        image = np.asarray(images[index], np.float32)
+        if source.kind == "dream":
+            settings = dataclasses.replace(source.clip, strength=source.strength)
+            target = next(dream_clip([image], model=model, objective=objective, settings=settings))[0]
+        else:
+            target = stylize(image, paintings, model=model, size=None, content_weight=source.content_weight,
+                             style_weight=source.style_weight, tv_weight=source.tv_weight, loss=source.loss)
+        pairs.append((image, np.asarray(target, np.float32)))
+        if progress:
+            progress(done + 1, count)
+    return pairs
 
 
 def build_look(model: Model, source: LookSource, *, side: int, closeness_weight: float = 1.0):
