@@ -271,7 +271,7 @@ def temporal(nets: dict, clip: Path, frames_count: int, max_side: int, blends) -
     frames = list(read_video(clip, max_side=max_side)[0])[:frames_count]
     h, w = frames[0].shape[:2]
     print(f"## flicker on {clip.name}, first {len(frames)} frames at {w}x{h} ({_load()})")
-    print("| contender | strength (grey levels) | flicker x1000 at 1 / 2 / 5 / 10 frames | / strength^2 x1000 at 1 |")
+    print("| contender | strength (grey levels) | flicker x1000 at 1 / 2 / 5 / 10 frames | at 10 / strength^2 |")
     print("|---|---|---|---|")
     own = flicker(frames, frames)
     print(f"| footage's own | 0 | {' / '.join(f'{1000 * own[j]:.2f}' for j in (1, 2, 5, 10))} | |")
@@ -285,7 +285,7 @@ def temporal(nets: dict, clip: Path, frames_count: int, max_side: int, blends) -
             label = f"{kind} network, " + (f"flow blend {blend:g}" if blend else "each frame alone")
             print(f"| {label} ({seconds:.2f} s/frame) | {level:.1f} | "
                   f"{' / '.join(f'{1000 * errors[j]:.2f}' for j in (1, 2, 5, 10))} | "
-                  f"{1000 * errors[1] / (level / GREY) ** 2:.3f} |")
+                  f"{1000 * errors[10] / level ** 2:.4f} |")
 
 
 def hybrid(net, model, clip: Path, every: int, iterations: int) -> None:
