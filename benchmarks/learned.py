@@ -1,7 +1,7 @@
 """Learned looks (issue 16): trained networks against the optimiser they replicate, side by side on this machine.
 
     python benchmarks/learned.py speed --net STYLE.dnet --dream-net DREAM.dnet    # s/frame at 640x360
-    python benchmarks/learned.py fidelity --net STYLE.dnet --clip bikes.mp4 [--sheet comparison.jpg]
+    python benchmarks/learned.py fidelity --net STYLE.dnet --clip bikes.mp4 [--sheet comparison.jpg] [--look starry]
     python benchmarks/learned.py dream --dream-net DREAM.dnet --clip bikes.mp4 [--sheet dream_comparison.jpg]
     python benchmarks/learned.py temporal --net STYLE.dnet --dream-net DREAM.dnet --clip bikes.mp4
     python benchmarks/learned.py hybrid --net STYLE.dnet --clip bikes.mp4
@@ -161,7 +161,7 @@ def comparison_sheet(rows, zoom: int = 96, gap: int = 6) -> np.ndarray:
     return sheet
 
 
-def fidelity(net, model, clip: Path, every: int, sheet: Path | None) -> None:
+def fidelity(net, model, clip: Path, every: int, sheet: Path | None, preset: str | None = None) -> None:
     from skimage.metrics import structural_similarity
 
     from dreamreel.core import objectives as S
@@ -170,10 +170,12 @@ def fidelity(net, model, clip: Path, every: int, sheet: Path | None) -> None:
     from dreamreel.io import read_image, resize_to_fit, write_image
     from dreamreel.pipelines.learn import LookSource
 
-    look = LookSource.from_dict(net.recipe)
+    from dreamreel.pipelines.learn import look_source
+
+    look = look_source(net.recipe["model"], preset=preset) if preset else LookSource.from_dict(net.recipe)
     painting = read_image(look.styles[0])
     frames = held_out_frames(net, clip, every)
-    print(f"## style fidelity on {len(frames)} held-out frames of {clip.name} at "
+    print(f"## style fidelity (the optimiser paints the look {look.name}, style weight {look.style_weight:g}) on {len(frames)} held-out frames of {clip.name} at "
           f"{frames[0].shape[1]}x{frames[0].shape[0]} ({_load()})")
     print("| frame | image | Gatys style loss | content loss | feature distance to the optimiser | SSIM to the "
           "optimiser | s |")
@@ -331,6 +333,7 @@ def main(argv=None) -> int:
     parser.add_argument("--every", type=int, default=1, help="the learn job's --every")
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--sheet", help="fidelity: write the comparison sheet here")
+    parser.add_argument("--look", help="fidelity: the clip preset the optimiser paints (default: the network's own)")
     parser.add_argument("--dream-sheet", help="dream: write the comparison sheet here")
     parser.add_argument("--frames", type=int, default=110, help="temporal: frames of the clip")
     parser.add_argument("--max-side", type=int, default=320, help="temporal: working size")
@@ -353,7 +356,7 @@ def main(argv=None) -> int:
     if "speed" in args.parts:
         speed(nets, model, args.runs)
     if "fidelity" in args.parts:
-        fidelity(nets["style"], model, clip, args.every, Path(args.sheet) if args.sheet else None)
+        fidelity(nets["style"], model, clip, args.every, Path(args.sheet) if args.sheet else None, args.look)
     if "dream" in args.parts:
         dream_fidelity(nets["dream"], model, clip, args.every, Path(args.dream_sheet) if args.dream_sheet else None)
     if "temporal" in args.parts:
