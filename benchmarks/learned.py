@@ -265,7 +265,7 @@ def dream_fidelity(net, model, clip: Path, every: int, sheet: Path | None) -> No
         print(f"wrote {sheet}")
 
 
-def temporal(nets: dict, clip: Path, frames_count: int, max_side: int, blends) -> None:
+def temporal(nets: dict, clip: Path, frames_count: int, max_side: int, blends, reference: Path | None = None) -> None:
     from dreamreel.io import read_video
     from dreamreel.pipelines.clip import flicker, strength
     from dreamreel.pipelines.learn import net_clip
@@ -277,6 +277,12 @@ def temporal(nets: dict, clip: Path, frames_count: int, max_side: int, blends) -
     print("|---|---|---|---|")
     own = flicker(frames, frames)
     print(f"| footage's own | 0 | {' / '.join(f'{1000 * own[j]:.2f}' for j in (1, 2, 5, 10))} | |")
+    if reference is not None:  # the same clip painted by the optimiser, e.g. examples/clip_starry.mp4
+        painted = list(read_video(reference, max_side=max_side)[0])[:len(frames)]
+        errors = flicker(painted, frames)
+        level = GREY * float(np.mean([strength(o, f) for o, f in zip(painted, frames)]))
+        print(f"| optimiser: {reference.name} | {level:.1f} | "
+              f"{' / '.join(f'{1000 * errors[j]:.2f}' for j in (1, 2, 5, 10))} | {1000 * errors[10] / level ** 2:.4f} |")
     for kind, net in nets.items():
         for blend in blends:
             clock = time.perf_counter()
@@ -337,6 +343,7 @@ def main(argv=None) -> int:
     parser.add_argument("--dream-sheet", help="dream: write the comparison sheet here")
     parser.add_argument("--frames", type=int, default=110, help="temporal: frames of the clip")
     parser.add_argument("--max-side", type=int, default=320, help="temporal: working size")
+    parser.add_argument("--reference", help="temporal: the same clip painted by the optimiser")
     parser.add_argument("--blends", type=float, nargs="+", default=[0.0, 0.5, 0.8])
     parser.add_argument("--iterations", type=int, default=60, help="hybrid: Adam iterations")
     args = parser.parse_args(argv)
@@ -360,7 +367,7 @@ def main(argv=None) -> int:
     if "dream" in args.parts:
         dream_fidelity(nets["dream"], model, clip, args.every, Path(args.dream_sheet) if args.dream_sheet else None)
     if "temporal" in args.parts:
-        temporal(nets, clip, args.frames, args.max_side, args.blends)
+        temporal(nets, clip, args.frames, args.max_side, args.blends, Path(args.reference) if args.reference else None)
     if "hybrid" in args.parts:
         hybrid(nets["style"], model, clip, args.every, args.iterations)
     return 0
