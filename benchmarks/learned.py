@@ -1,15 +1,30 @@
-"""Learned looks (issue 16): a trained network against the optimiser it replicates, side by side on this machine.
+"""Learned looks (issue 16): trained networks against the optimiser they replicate, side by side on this machine.
 
-    python benchmarks/learned.py speed        # s/frame at 640x360: network, style optimiser (60 it.), dream preset
-    python benchmarks/learned.py fidelity     # held-out astronaut: Gatys losses, feature distance, SSIM; a sheet
-    python benchmarks/learned.py temporal     # the demo clip: temporal error of the network vs the optimiser's clip
-    python benchmarks/learned.py hybrid       # the optimiser started from the network's output vs from the photo
-    python benchmarks/learned.py all --net examples/learned/starry.dnet
+    python benchmarks/learned.py speed --net STYLE.dnet --dream-net DREAM.dnet    # s/frame at 640x360
+    python benchmarks/learned.py fidelity --net STYLE.dnet --clip bikes.mp4 [--sheet comparison.jpg] [--look starry]
+    python benchmarks/learned.py dream --dream-net DREAM.dnet --clip bikes.mp4 [--sheet dream_comparison.jpg]
+    python benchmarks/learned.py temporal --net STYLE.dnet --dream-net DREAM.dnet --clip bikes.mp4
+    python benchmarks/learned.py hybrid --net STYLE.dnet --clip bikes.mp4
 
-The optimiser's reference outputs are the committed examples made with the real weights: examples/
-style_starry_night.jpg (the astronaut at 512 px, `dreamreel style` defaults, 3 scales x 100 iterations) and
-examples/clip_starry.mp4 (examples/demo_clip.mp4 painted with preset `starry`, 30 iterations a frame). Each part
-prints a markdown table with the load average, since the CPU may be shared.
+--clip is the clip the networks were trained on (`dreamreel learn --clip`; default the cached bikes.mp4): the
+held-out frames are recomputed exactly as the learn job chose them (the network's side, held_out and --every).
+
+speed: the network alone and with the flow blend of `dreamreel video --net`, against the optimiser modes they
+    replicate at their presets' settings: style clip mode (preset starry: 60 Adam iterations a frame; the time of
+    an iteration at 640x360 times 60) and dream clip mode (preset dream_dots: flow, 4 steps, held strength; the
+    median frame of a panning clip through pipelines.clip.dream_clip).
+fidelity (style): on each held-out frame at the training side, the Gatys style and content losses (the optimiser's
+    own: content block4_conv2, Gram block1..5_conv1, equal weights; style and content weight 1 so each is shown as
+    is) of the raw frame, the optimiser's painting (`dreamreel style` defaults: 3 scales x 100 Adam iterations) and
+    the network's; the feature distance and SSIM of each to the optimiser's.
+dream: on each held-out frame, the dream objective's value and its gain over the raw frame, and the strength
+    (mean |out - raw|, grey levels), for the raw frame, the optimiser (dream clip mode's first frame of a shot: dream
+    steps until the preset's strength, then two ordinary updates) and the network.
+temporal: flicker (pipelines.clip.flicker: mean squared change along tracks reliable over 1, 2, 5, 10 frames, x1000)
+    of the networks over the clip's first --frames frames at --max-side, alone and with flow blends, and the
+    strength of each (a weak look flickers less by itself).
+hybrid: the Gatys total loss of Adam started from the network's output against Adam started from the frame.
+Each part prints a markdown table with the load average (the CPU is shared).
 """
 
 from __future__ import annotations
@@ -24,263 +39,337 @@ from pathlib import Path
 import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
-SHARED = ROOT.parent / "shared" / "data" if (ROOT.parent / "shared" / "data").is_dir() else Path("/work/shared/data")
-PAINTING = SHARED / "style" / "starry_night.jpg"
 SIZE = (360, 640)
+GREY = 255.0
 
 
-def _load():
+def _load() -> str:
     return f"load {' / '.join(f'{v:.1f}' for v in os.getloadavg())}"
 
 
-def _median_seconds(fn, runs: int) -> tuple[float, list[float]]:
+def _median_seconds(fn, runs: int) -> float:
     fn()  # compile / warm up
     times = []
     for _ in range(runs):
         clock = time.perf_counter()
         fn()
         times.append(time.perf_counter() - clock)
-    return statistics.median(times), times
+    return statistics.median(times)
 
 
-def _clip_preset(name: str):
+def _preset(name: str):
     from dreamreel.settings import load_clip_preset
 
     return load_clip_preset(name)
 
 
-def speed(net, model, runs: int) -> None:
+def _frames_640x360():
+    from dreamreel.io import read_image, resize
+    from dreamreel.pipelines.learn import default_photos
+
+    sky = resize(read_image(default_photos()[0]), *SIZE)
+    return [np.roll(sky, 4 * k, axis=1) for k in range(8)]  # a pan: the flow has something to find
+
+
+def speed(nets: dict, model, runs: int) -> None:
     import jax
     import jax.numpy as jnp
 
     from dreamreel.core import objectives as S
     from dreamreel.core import steps
     from dreamreel.core.nets import apply_net
-    from dreamreel.core.objectives import parse_objective
-    from dreamreel.io import read_image, resize, resize_to_fit
+    from dreamreel.io import read_image, resize_to_fit
     from dreamreel.pipelines.clip import dream_clip
+    from dreamreel.pipelines.learn import net_frame
+    from dreamreel.recipe import resolve
 
     print(f"## speed at {SIZE[1]}x{SIZE[0]} ({_load()})")
-    sky = resize(read_image(SHARED / "content" / "sky1024px.jpg"), *SIZE)
-    frame = jnp.asarray(sky)
-    net_s, _ = _median_seconds(lambda: apply_net(net, frame).block_until_ready(), runs)
-
-    # style clip mode: each frame after the first is `iterations` Adam steps on the Gatys + temporal objective
-    iterations = _clip_preset("starry").clip.iterations
-    look = S.style_loss(model, [resize_to_fit(read_image(PAINTING), max(SIZE))])
-    objective = S.gatys_objective(S.content_loss(model, sky), look, content_weight=1.0, style_weight=10.0,
-                                  tv_weight=0.0)
-    chunk = 3
-
-    def style_chunk():
-        image, _ = steps.run(steps.Adam(), steps.Whole(), model, objective, frame, jax.random.PRNGKey(0), chunk,
-                             rate=0.02)
-        image.block_until_ready()
-
-    iteration_s = _median_seconds(style_chunk, max(1, runs // 2))[0] / chunk
-    style_frame_s = iterations * iteration_s
-
-    # dream clip mode (preset dream_dots): flow + `steps` dream steps per frame; the first frame's octaves skipped
-    dots = _clip_preset("dream_dots")
-    pan = [np.roll(sky, 4 * k, axis=1) for k in range(runs + 2)]
-    settings = {"steps": dots.clip.steps}
-    clock, dream_times = time.perf_counter(), []
-    for index, _ in enumerate(dream_clip(pan, model=model, objective=parse_objective(dots.recipe.layers),
-                                         settings=dots.clip)):
-        now = time.perf_counter()
-        if index >= 2:  # frame 0 has no work, frame 1 compiles
-            dream_times.append(now - clock)
-        clock = now
-    dream_s = statistics.median(dream_times)
-    print("| contender | s/frame | network is faster by | target |")
+    pan = _frames_640x360()
+    frame = jnp.asarray(pan[0])
+    print("| contender | s/frame | the network is faster by | target |")
     print("|---|---|---|---|")
-    print(f"| network ({net.config.widths}, {net.config.residual_blocks} blocks) | **{net_s:.3f}** | | |")
-    print(f"| style optimiser, preset starry: {iterations} Adam iterations x {iteration_s:.2f} s | {style_frame_s:.1f} "
-          f"| **{style_frame_s / net_s:.0f}x** | >= 50x |")
-    print(f"| dream preset dream_dots: flow + {settings.get('steps')} steps (median of {len(dream_times)}) | "
-          f"{dream_s:.2f} | **{dream_s / net_s:.1f}x** | >= 10x |")
+    rows = {}
+    for kind, net in nets.items():
+        alone = _median_seconds(lambda: apply_net(net, frame).block_until_ready(), runs)
+        blended = _median_seconds(lambda: net_frame(net, pan[1], (pan[0], pan[0]), blend=0.5), runs)
+        rows[kind] = (alone, blended)
+        print(f"| {kind} network {net.config.widths}, {net.config.residual_blocks} blocks: alone | {alone:.3f} | | |")
+        print(f"| {kind} network with the flow blend (`video --net`) | {blended:.3f} | | |")
+
+    if "style" in nets:
+        starry = _preset("starry")
+        s = starry.clip
+        painting = resize_to_fit(read_image(s.style[0]), max(SIZE))
+        objective = S.gatys_objective(S.content_loss(model, pan[0]), S.style_loss(model, [painting]),
+                                      content_weight=s.content_weight, style_weight=s.style_weight, tv_weight=0.0)
+        chunk = 3
+
+        def style_chunk():
+            image, _ = steps.run(steps.Adam(clip=True), steps.Whole(), model, objective, frame,
+                                 jax.random.PRNGKey(0), chunk, rate=s.learning_rate)
+            image.block_until_ready()
+
+        per_iteration = _median_seconds(style_chunk, max(1, runs // 2)) / chunk
+        optimiser = s.iterations * per_iteration
+        alone, blended = rows["style"]
+        print(f"| style optimiser, preset starry: {s.iterations} Adam iterations x {per_iteration:.2f} s | "
+              f"{optimiser:.1f} | **{optimiser / alone:.0f}x** alone, **{optimiser / blended:.0f}x** blended | "
+              f">= 50x |")
+    if "dream" in nets:
+        dots = _preset("dream_dots")
+        objective = resolve(dots.recipe, model, size=SIZE).at(0)
+        times, clock = [], time.perf_counter()
+        for index, _ in enumerate(dream_clip(pan, model=model, objective=objective, settings=dots.clip)):
+            now = time.perf_counter()
+            if index >= 2:  # frame 0 is a shot's first (dreamed to strength), frame 1 compiles the update
+                times.append(now - clock)
+            clock = now
+        optimiser = statistics.median(times)
+        alone, blended = rows["dream"]
+        print(f"| dream optimiser, preset dream_dots: flow + {dots.clip.steps} steps + held strength (median of "
+              f"{len(times)} frames) | {optimiser:.2f} | **{optimiser / alone:.1f}x** alone, "
+              f"**{optimiser / blended:.1f}x** blended | >= 10x |")
     print(f"({_load()})")
 
 
-def _astronaut(side: int = 512):
-    from skimage import data
+def held_out_frames(net, clip: Path, every: int) -> list[np.ndarray]:
+    """The frames the learn job held out of training (same side, count and selection)."""
+    from dreamreel.pipelines.learn import clip_frames, hold_out
 
-    from dreamreel.io import resize_to_fit, to_float_rgb
-
-    return resize_to_fit(to_float_rgb(data.astronaut()), side)
-
-
-def _style_objective(model, content):
-    from dreamreel.core import objectives as S
-    from dreamreel.io import read_image, resize_to_fit
-
-    painting = resize_to_fit(read_image(PAINTING), max(content.shape[:2]))
-    return S.gatys_objective(S.content_loss(model, content), S.style_loss(model, [painting]), content_weight=1.0,
-                             style_weight=1.0, tv_weight=0.0)
+    s = net.info["settings"]
+    return hold_out(clip_frames(clip, s["side"], every), s["held_out"])[1]
 
 
-def fidelity(net, model, sheet_path: Path | None) -> None:
+def comparison_sheet(rows, zoom: int = 96, gap: int = 6) -> np.ndarray:
+    """One row per held-out frame: raw | optimiser | network, then the same zoom x zoom detail of each enlarged 2x
+    (is the brush texture there, or a blur?)."""
+    import cv2
+
+    h, w = rows[0][0].shape[:2]
+    detail = 2 * zoom
+    sheet = np.ones((len(rows) * (h + gap) + gap, 3 * (w + gap) + 3 * (detail + gap) + gap, 3), np.float32)
+    for r, images in enumerate(rows):
+        y = gap + r * (h + gap)
+        top, left = (h - zoom) // 2, (w - zoom) // 2
+        for c, image in enumerate(images):
+            x = gap + c * (w + gap)
+            sheet[y:y + h, x:x + w] = image
+            crop = cv2.resize(image[top:top + zoom, left:left + zoom], (detail, detail),
+                              interpolation=cv2.INTER_NEAREST)
+            x = gap + 3 * (w + gap) + c * (detail + gap)
+            sheet[y:y + detail, x:x + detail] = crop[:h]
+    return sheet
+
+
+def fidelity(net, model, clip: Path, every: int, sheet: Path | None, preset: str | None = None) -> None:
     from skimage.metrics import structural_similarity
 
     from dreamreel.core import objectives as S
     from dreamreel.core.nets import apply_net
-    from dreamreel.io import read_image, resize, write_image
+    from dreamreel.core.stylize import stylize
+    from dreamreel.io import read_image, resize_to_fit, write_image
+    from dreamreel.pipelines.learn import LookSource
 
-    raw = _astronaut()
-    optimised = read_image(ROOT / "examples" / "style_starry_night.jpg")
-    optimised = resize(optimised, *raw.shape[:2]) if optimised.shape != raw.shape else optimised
-    learned = np.asarray(apply_net(net, raw))
-    objective = _style_objective(model, raw)
-    to_optimised = S.gatys_objective(S.content_loss(model, optimised), None, content_weight=1.0, style_weight=0.0,
-                                     tv_weight=0.0)
-    rows = []
-    for name, image in (("raw photo", raw), ("optimiser (3 x 100 it.)", optimised), ("network", learned)):
-        terms = S.loss_terms(model, objective, image)
-        distance = S.loss_terms(model, to_optimised, image)["content"]
-        ssim = structural_similarity(image, optimised, channel_axis=-1, data_range=1.0)
-        rows.append((name, terms["style"], terms["content"], distance, ssim))
-    geo = np.sqrt(rows[0][1] * rows[1][1])
-    print(f"## fidelity on the held-out astronaut, 512 px ({_load()})")
-    print("| image | Gatys style loss | content loss | feature distance to the optimiser (block4_conv2) | "
-          "SSIM to the optimiser |")
-    print("|---|---|---|---|---|")
-    for name, style, content, distance, ssim in rows:
-        print(f"| {name} | {style:.4f} | {content:.4f} | {distance:.4f} | {ssim:.3f} |")
-    print(f"style: network {rows[2][1]:.4f} vs geometric mean of raw and optimiser {geo:.4f} "
-          f"({'below' if rows[2][1] < geo else 'NOT below'}); content: network {rows[2][2]:.4f} vs 2 x optimiser "
-          f"{2 * rows[1][2]:.4f} ({'within' if rows[2][2] <= 2 * rows[1][2] else 'NOT within'})")
-    if sheet_path:
-        write_image(sheet_path, comparison_sheet(raw, optimised, learned))
-        print(f"wrote {sheet_path}")
+    from dreamreel.pipelines.learn import look_source
+
+    look = look_source(net.recipe["model"], preset=preset) if preset else LookSource.from_dict(net.recipe)
+    painting = read_image(look.styles[0])
+    frames = held_out_frames(net, clip, every)
+    print(f"## style fidelity (the optimiser paints the look {look.name}, style weight {look.style_weight:g}) on {len(frames)} held-out frames of {clip.name} at "
+          f"{frames[0].shape[1]}x{frames[0].shape[0]} ({_load()})")
+    print("| frame | image | Gatys style loss | content loss | feature distance to the optimiser | SSIM to the "
+          "optimiser | s |")
+    print("|---|---|---|---|---|---|---|")
+    totals, rows = {}, []
+    for k, raw in enumerate(frames):
+        clock = time.perf_counter()
+        optimised = stylize(raw, [painting], model=model, size=None, content_weight=look.content_weight,
+                            style_weight=look.style_weight)
+        optimiser_s = time.perf_counter() - clock
+        clock = time.perf_counter()
+        learned = np.asarray(apply_net(net, raw))
+        net_s = time.perf_counter() - clock
+        scaled = resize_to_fit(painting, max(raw.shape[:2]))
+        measure = S.gatys_objective(S.content_loss(model, raw), S.style_loss(model, [scaled]), content_weight=1.0,
+                                    style_weight=1.0, tv_weight=0.0)
+        to_optimised = S.gatys_objective(S.content_loss(model, optimised), None, content_weight=1.0,
+                                         style_weight=0.0, tv_weight=0.0)
+        for name, image, seconds in (("raw", raw, 0.0), ("optimiser", optimised, optimiser_s),
+                                     ("network", learned, net_s)):
+            terms = S.loss_terms(model, measure, image)
+            distance = S.loss_terms(model, to_optimised, image)["content"]
+            ssim = structural_similarity(image, optimised, channel_axis=-1, data_range=1.0)
+            totals.setdefault(name, []).append((terms["style"], terms["content"], distance, ssim))
+            print(f"| {k} | {name} | {terms['style']:.4f} | {terms['content']:.4f} | {distance:.4f} | {ssim:.3f} "
+                  f"| {seconds:.2f} |")
+        rows.append((raw, optimised, learned))
+    mean = {name: np.mean(values, axis=0) for name, values in totals.items()}
+    geo = float(np.sqrt(mean["raw"][0] * mean["optimiser"][0]))
+    print(f"| mean | raw | {mean['raw'][0]:.4f} | {mean['raw'][1]:.4f} | {mean['raw'][2]:.4f} | "
+          f"{mean['raw'][3]:.3f} | |")
+    print(f"| mean | optimiser | {mean['optimiser'][0]:.4f} | {mean['optimiser'][1]:.4f} | 0 | 1 | |")
+    print(f"| mean | network | {mean['network'][0]:.4f} | {mean['network'][1]:.4f} | {mean['network'][2]:.4f} | "
+          f"{mean['network'][3]:.3f} | |")
+    style_ok, content_ok = mean["network"][0] < geo, mean["network"][1] <= 2 * mean["optimiser"][1]
+    print(f"style: network {mean['network'][0]:.4f} vs the geometric mean of raw and optimiser {geo:.4f} "
+          f"({'below: met' if style_ok else 'NOT below'}); content: network {mean['network'][1]:.4f} vs 2 x the "
+          f"optimiser's {2 * mean['optimiser'][1]:.4f} ({'within: met' if content_ok else 'NOT within'})")
+    if sheet:
+        write_image(sheet, comparison_sheet(rows), quality=92)
+        print(f"wrote {sheet}")
 
 
-def comparison_sheet(raw, optimised, learned, zoom: int = 160, gap: int = 6):
-    """Top: photo | optimiser | network; bottom: the same 160 px detail of each, enlarged 2x (brush texture)."""
-    import cv2
+def dream_fidelity(net, model, clip: Path, every: int, sheet: Path | None) -> None:
+    import jax.numpy as jnp
 
-    h, w = raw.shape[:2]
-    top, left = h // 3, w // 3
-    row1 = [raw, optimised, learned]
-    row2 = [cv2.resize(im[top:top + zoom, left:left + zoom], (w, h), interpolation=cv2.INTER_NEAREST)
-            for im in row1]
-    sheet = np.ones((2 * h + 3 * gap, 3 * w + 4 * gap, 3), np.float32)
-    for r, row in enumerate((row1, row2)):
-        for c, image in enumerate(row):
-            y, x = gap + r * (h + gap), gap + c * (w + gap)
-            sheet[y:y + h, x:x + w] = image
-    return sheet
+    from dreamreel.core.dream import objective_value
+    from dreamreel.core.nets import apply_net
+    from dreamreel.io import write_image
+    from dreamreel.pipelines.clip import dream_clip, strength
+    from dreamreel.pipelines.learn import LookSource
+    from dreamreel.recipe import resolve
+
+    look = LookSource.from_dict(net.recipe)
+    preset = _preset(look.name) if look.name in ("dream_dots", "dream_worms") else _preset("dream_dots")
+    frames = held_out_frames(net, clip, every)
+    objective = resolve(look.recipe, model, size=frames[0].shape[:2]).at(0).bind(model.spec)
+
+    def value(image):
+        return float(objective_value(model, objective, jnp.asarray(image)[None]))
+
+    print(f"## dream fidelity on {len(frames)} held-out frames of {clip.name} at "
+          f"{frames[0].shape[1]}x{frames[0].shape[0]}: objective {objective.describe()} ({_load()})")
+    print("| frame | image | objective | gain over the raw frame | strength (grey levels) | s |")
+    print("|---|---|---|---|---|---|")
+    gains, rows = {}, []
+    for k, raw in enumerate(frames):
+        clock = time.perf_counter()
+        optimised = next(dream_clip([raw], model=model, objective=objective, settings=preset.clip))[0]
+        optimiser_s = time.perf_counter() - clock
+        clock = time.perf_counter()
+        learned = np.asarray(apply_net(net, raw))
+        net_s = time.perf_counter() - clock
+        base = value(raw)
+        for name, image, seconds in (("raw", raw, 0.0), ("optimiser", optimised, optimiser_s),
+                                     ("network", learned, net_s)):
+            v = value(image)
+            gains.setdefault(name, []).append(v / base - 1.0)
+            print(f"| {k} | {name} | {v:.4f} | {100 * (v / base - 1):+.0f} % | {GREY * strength(image, raw):.1f} "
+                  f"| {seconds:.2f} |")
+        rows.append((raw, optimised, learned))
+    mean = {name: float(np.mean(g)) for name, g in gains.items()}
+    print(f"mean gain: optimiser {100 * mean['optimiser']:+.0f} %, network {100 * mean['network']:+.0f} % "
+          f"(half the optimiser's: {100 * mean['optimiser'] / 2:+.0f} %)")
+    if sheet:
+        write_image(sheet, comparison_sheet(rows), quality=92)
+        print(f"wrote {sheet}")
 
 
-def _temporal_rows(net, frames, blends):
-    from dreamreel.pipelines.clip import temporal_error
+def temporal(nets: dict, clip: Path, frames_count: int, max_side: int, blends, reference: Path | None = None) -> None:
+    from dreamreel.io import read_video
+    from dreamreel.pipelines.clip import flicker, strength
     from dreamreel.pipelines.learn import net_clip
 
-    print(f"| raw input (the clip's own change) | {temporal_error(frames, frames):.5f} | {len(frames)} |")
-    for blend in blends:
-        outputs = list(net_clip(frames, net, blend=blend))
-        label = "network, each frame alone" if not blend else f"network, flow blend {blend:g}"
-        print(f"| {label} | {temporal_error(outputs, frames):.5f} | {len(frames)} |")
+    frames = list(read_video(clip, max_side=max_side)[0])[:frames_count]
+    h, w = frames[0].shape[:2]
+    print(f"## flicker on {clip.name}, first {len(frames)} frames at {w}x{h} ({_load()})")
+    print("| contender | strength (grey levels) | flicker x1000 at 1 / 2 / 5 / 10 frames | at 10 / strength^2 |")
+    print("|---|---|---|---|")
+    own = flicker(frames, frames)
+    print(f"| footage's own | 0 | {' / '.join(f'{1000 * own[j]:.2f}' for j in (1, 2, 5, 10))} | |")
+    if reference is not None:  # the same clip painted by the optimiser, e.g. examples/clip_starry.mp4
+        painted = list(read_video(reference, max_side=max_side)[0])[:len(frames)]
+        errors = flicker(painted, frames)
+        level = GREY * float(np.mean([strength(o, f) for o, f in zip(painted, frames)]))
+        print(f"| optimiser: {reference.name} | {level:.1f} | "
+              f"{' / '.join(f'{1000 * errors[j]:.2f}' for j in (1, 2, 5, 10))} | {1000 * errors[10] / level ** 2:.4f} |")
+    for kind, net in nets.items():
+        for blend in blends:
+            clock = time.perf_counter()
+            outputs = list(net_clip(frames, net, blend=blend))
+            seconds = (time.perf_counter() - clock) / len(frames)
+            errors = flicker(outputs, frames)
+            level = GREY * float(np.mean([strength(o, f) for o, f in zip(outputs, frames)]))
+            label = f"{kind} network, " + (f"flow blend {blend:g}" if blend else "each frame alone")
+            print(f"| {label} ({seconds:.2f} s/frame) | {level:.1f} | "
+                  f"{' / '.join(f'{1000 * errors[j]:.2f}' for j in (1, 2, 5, 10))} | "
+                  f"{1000 * errors[10] / level ** 2:.4f} |")
 
 
-def temporal(net, model, blends, footage: Path | None, frames_count: int, optimiser_frames: int) -> None:
-    from dreamreel.io import read_image, read_video, resize_to_fit
-    from dreamreel.pipelines.clip import style_clip, temporal_error
-
-    frames = list(read_video(ROOT / "examples" / "demo_clip.mp4")[0])
-    optimised = list(read_video(ROOT / "examples" / "clip_starry.mp4")[0])
-    print(f"## temporal error on examples/demo_clip.mp4 ({len(frames)} frames, "
-          f"{frames[0].shape[1]}x{frames[0].shape[0]}; {_load()})")
-    print("| contender | temporal error | frames |")
-    print("|---|---|---|")
-    print(f"| optimiser clip mode, preset starry at 30 it./frame (examples/clip_starry.mp4) | "
-          f"{temporal_error(optimised, frames):.5f} | {len(frames)} |")
-    _temporal_rows(net, frames, blends)
-    if footage is None or not footage.is_file():
-        print("(no filmed footage found: skipped)")
-        return
-    clip = list(read_video(footage, max_side=320)[0])[:frames_count]
-    print(f"## temporal error on filmed footage {footage.name} (first {len(clip)} frames, "
-          f"{clip[0].shape[1]}x{clip[0].shape[0]}; {_load()})")
-    print("| contender | temporal error | frames |")
-    print("|---|---|---|")
-    if optimiser_frames:
-        preset = _clip_preset("starry")
-        painting = resize_to_fit(read_image(PAINTING), 512)
-        clock = time.perf_counter()
-        outs = list(style_clip(clip[:optimiser_frames], [painting], model=model, iterations=preset["iterations"],
-                               first_iterations=preset["first_iterations"], temporal_weight=preset["temporal_weight"],
-                               style_weight=preset["style_weight"]))
-        print(f"| optimiser clip mode, preset starry ({preset['iterations']} it./frame; "
-              f"{time.perf_counter() - clock:.0f} s) | {temporal_error(outs, clip[:optimiser_frames]):.5f} | "
-              f"{optimiser_frames} |")
-        _temporal_rows(net, clip[:optimiser_frames], blends)
-    _temporal_rows(net, clip, blends)
-
-
-def hybrid(net, model, iterations: int) -> None:
-    from dreamreel.core import objectives as S
+def hybrid(net, model, clip: Path, every: int, iterations: int) -> None:
     from dreamreel.core.nets import apply_net
-    from dreamreel.io import read_image, resize_to_fit
+    from dreamreel.core.stylize import stylize
+    from dreamreel.io import read_image
+    from dreamreel.pipelines.learn import LookSource
 
-    raw = _astronaut()
-    painting = resize_to_fit(read_image(PAINTING), 512)
-    start = np.asarray(apply_net(net, raw))
+    look = LookSource.from_dict(net.recipe)
+    raw = held_out_frames(net, clip, every)[0]
+    painting = read_image(look.styles[0])
     curves = {}
-    for name, init in (("from the photo", "content"), ("from the network's output", start)):
+    for name, init in (("from the frame", "content"), ("from the network's output", np.asarray(apply_net(net, raw)))):
         losses = {}
 
         def record(p, losses=losses):
-            losses[p.step] = dict(p.losses)
+            if p.done % 10 == 0 and p.losses:  # the loss terms are computed every 10 iterations (LOSS_EVERY)
+                losses[p.done] = dict(p.losses)
 
-        S.stylize(raw, [painting], model=model, size=None, scales=1, iterations=iterations, init=init,
-                  progress=record)
+        stylize(raw, [painting], model=model, size=None, scales=1, iterations=iterations, init=init,
+                content_weight=look.content_weight, style_weight=look.style_weight, progress=record)
         curves[name] = losses
-    print(f"## hybrid: Adam iterations at 512 px on the astronaut, Gatys total loss (content + 10 x style) "
-          f"({_load()})")
-    steps = sorted(curves["from the photo"])
-    print("| start | " + " | ".join(f"{s} it." for s in steps) + " |")
-    print("|---|" + "---|" * len(steps))
+    print(f"## hybrid: one scale of Adam at {raw.shape[1]}x{raw.shape[0]} on a held-out frame, Gatys total loss "
+          f"(content + {look.style_weight:g} x style) ({_load()})")
+    marks = sorted(curves["from the frame"])
+    print("| start | " + " | ".join(f"{s} it." for s in marks) + " |")
+    print("|---|" + "---|" * len(marks))
     for name, losses in curves.items():
-        print(f"| {name} | " + " | ".join(f"{losses[s]['total']:.3f}" for s in steps) + " |")
-    reference = curves["from the photo"][steps[-1]]["total"]
-    matched = next((s for s in steps if curves["from the network's output"][s]["total"] <= reference), None)
-    print(f"from the network's output, {matched} iterations reach the loss of {steps[-1]} from the photo"
-          if matched is not None else f"the network start does not reach the photo start's {steps[-1]}-iteration loss")
+        print(f"| {name} | " + " | ".join(f"{losses[s]['total']:.3f}" for s in marks) + " |")
+    reference = curves["from the frame"][marks[-1]]["total"]
+    matched = next((s for s in marks if curves["from the network's output"][s]["total"] <= reference), None)
+    print(f"from the network's output, {matched} iterations reach the loss of {marks[-1]} from the frame"
+          if matched is not None else f"the network start does not reach the frame start's {marks[-1]}-iteration "
+                                      f"loss within {marks[-1]}")
 
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("parts", nargs="+", choices=["speed", "fidelity", "temporal", "hybrid", "all"])
-    parser.add_argument("--net", default=str(ROOT / "examples" / "learned" / "starry.dnet"))
+    parser.add_argument("parts", nargs="+", choices=["speed", "fidelity", "dream", "temporal", "hybrid"])
+    parser.add_argument("--net", help="a style network (.dnet)")
+    parser.add_argument("--dream-net", help="a dream network (.dnet)")
+    parser.add_argument("--clip", help="the clip the networks learned from (default: the cached bikes.mp4)")
+    parser.add_argument("--every", type=int, default=1, help="the learn job's --every")
     parser.add_argument("--runs", type=int, default=5)
-    parser.add_argument("--sheet", default=str(ROOT / "examples" / "learned" / "comparison.jpg"))
-    parser.add_argument("--blends", type=float, nargs="+", default=[0.0, 0.5])
-    parser.add_argument("--iterations", type=int, default=60)
-    parser.add_argument("--footage", default=None, help="a filmed clip (default: the cached bikes.mp4, if any)")
-    parser.add_argument("--frames", type=int, default=48, help="frames of the footage for the network")
-    parser.add_argument("--optimiser-frames", type=int, default=0, help="frames of the footage for the optimiser")
+    parser.add_argument("--sheet", help="fidelity: write the comparison sheet here")
+    parser.add_argument("--look", help="fidelity: the clip preset the optimiser paints (default: the network's own)")
+    parser.add_argument("--dream-sheet", help="dream: write the comparison sheet here")
+    parser.add_argument("--frames", type=int, default=110, help="temporal: frames of the clip")
+    parser.add_argument("--max-side", type=int, default=320, help="temporal: working size")
+    parser.add_argument("--reference", help="temporal: the same clip painted by the optimiser")
+    parser.add_argument("--blends", type=float, nargs="+", default=[0.0, 0.5, 0.8])
+    parser.add_argument("--iterations", type=int, default=60, help="hybrid: Adam iterations")
     args = parser.parse_args(argv)
 
     from dreamreel.home import enable_compilation_cache
+    from dreamreel.io.footage import footage
     from dreamreel.io.netfile import load_net
     from dreamreel.models import load_model
 
     enable_compilation_cache()
-    net = load_net(args.net)
+    nets = {kind: load_net(path) for kind, path in (("style", args.net), ("dream", args.dream_net)) if path}
+    for kind, net in nets.items():
+        print(f"{kind} network: look {net.recipe.get('name')}, {net.info.get('steps')} steps, "
+              f"{net.info.get('images')} training images, widths {net.config.widths}")
+    clip = Path(args.clip) if args.clip else footage("bikes")
     model = load_model("vgg16")
-    parts = {"speed", "fidelity", "temporal", "hybrid"} if "all" in args.parts else set(args.parts)
-    print(f"network {args.net}: recipe {net.recipe.get('name')}, {net.info.get('steps')} steps")
-    if "speed" in parts:
-        speed(net, model, args.runs)
-    if "fidelity" in parts:
-        fidelity(net, model, Path(args.sheet) if args.sheet else None)
-    if "temporal" in parts:
-        from dreamreel.home import dreamreel_home
-
-        footage = Path(args.footage) if args.footage else dreamreel_home() / "footage" / "bikes.mp4"
-        temporal(net, model, args.blends, footage, args.frames, args.optimiser_frames)
-    if "hybrid" in parts:
-        hybrid(net, model, args.iterations)
+    if "speed" in args.parts:
+        speed(nets, model, args.runs)
+    if "fidelity" in args.parts:
+        fidelity(nets["style"], model, clip, args.every, Path(args.sheet) if args.sheet else None, args.look)
+    if "dream" in args.parts:
+        dream_fidelity(nets["dream"], model, clip, args.every, Path(args.dream_sheet) if args.dream_sheet else None)
+    if "temporal" in args.parts:
+        temporal(nets, clip, args.frames, args.max_side, args.blends, Path(args.reference) if args.reference else None)
+    if "hybrid" in args.parts:
+        hybrid(nets["style"], model, clip, args.every, args.iterations)
     return 0
 
 

@@ -1,7 +1,7 @@
 """Jobs: what a user asks dreamreel to do, as data, and the one way to run it (the CLI, the studio and a cluster
 all call this module and nothing below it).
 
-DreamJob, StyleJob, VisualizeJob, AtlasJob, RenderJob, ClipJob     frozen dataclasses: inputs, output, settings
+DreamJob, StyleJob, VisualizeJob, AtlasJob, RenderJob, ClipJob, LearnJob   frozen dataclasses: inputs, output, settings
 run(job, *, progress=None, cancel=None, load_model=None) -> Path   read -> resolve -> run -> write
 command_line(job) -> str                                           the equivalent `dreamreel ...` command
 CancelToken().cancel(); Cancelled                                  stop a running job within one step
@@ -33,11 +33,14 @@ from .core.stylize import StyleSettings, stylize
 from .core.visualize import VisualizeSettings, atlas, visualize
 from .errors import DreamreelError
 from .io import check_output, open_writer, read_image, read_video, resize, write_image
-from .io.paths import IMAGE, VIDEO
+from .io.paths import IMAGE, NET, VIDEO
 from .models import DEFAULT_MODEL, get_spec
 from .pipelines.checkpoint import fingerprint
 from .pipelines.clip import ClipSource
 from .pipelines.feedback import Animation
+from .pipelines.learn import (GanSettings, LearnProgress, LearnSettings, LookSource, NetClipSource, build_look,
+                              check_look, clip_frames, default_photos, hold_out, learn, learn_unconditional,
+                              look_source, optimiser_keyframes, preview_path, samples_path, training_images)
 from .pipelines.stream import stream
 from .recipe import Recipe, check_layers, resolve
 from .settings import check_preset_layers, load_clip_preset, load_preset
@@ -81,6 +84,8 @@ class DreamJob:
     settings: DreamSettings = DreamSettings()
     max_side: int | None = None
     timelapse: str | None = None
+    net: str | None = None  # a trained network (.dnet) paints the photo instead of the optimiser
+    net_steps: int = 0  # with a net: optimiser steps (dream) or iterations (style) from the network's output
 
     command = "dream"
 
@@ -159,7 +164,31 @@ class ClipJob:
     command = "video"
 
 
-Job = DreamJob | StyleJob | VisualizeJob | AtlasJob | RenderJob | ClipJob
+@dataclass(frozen=True)
+class LearnJob:
+    """Train a network to replicate a look: `dreamreel learn -o OUTPUT.dnet`. The look: one of a clip preset (dream
+    or style), paintings (`styles`) or a dream objective; the data: a clip's frames (every `every`-th between start
+    and end) or photos (files and folders; none: the photos shipped with the presets). unconditional: the DCGAN
+    demonstration on `photos` (a folder of dreamed images), with `gan` settings."""
+
+    output: str
+    preset: str | None = None
+    styles: tuple[str, ...] = ()
+    objective: str = ""
+    clip: str | None = None
+    photos: tuple[str, ...] = ()
+    start: float | None = None
+    end: float | None = None
+    every: int = 1
+    model: str = DEFAULT_MODEL
+    settings: LearnSettings = LearnSettings()
+    unconditional: bool = False
+    gan: GanSettings = GanSettings()
+
+    command = "learn"
+
+
+Job = DreamJob | StyleJob | VisualizeJob | AtlasJob | RenderJob | ClipJob | LearnJob
 
 
 # --- running -----------------------------------------------------------------------------------------------------------
@@ -202,9 +231,11 @@ def run(job: Job, *, progress: ProgressCallback | None = None, cancel: CancelTok
 
 
 def _run_dream(job: DreamJob, ctx: _Context) -> Path:
-    inputs = [job.input, *job.recipe.files()]
+    inputs = [job.input, *job.recipe.files(), *([job.net] if job.net else [])]
     output = check_output(job.output, *inputs, kinds=(IMAGE,))
     timelapse = check_output(job.timelapse, *inputs, output, kinds=(VIDEO,)) if job.timelapse else None
+    if job.net:
+        return _run_dream_net(job, ctx, output)
     for path in inputs[1:]:
         read_image(path, max_side=16)  # a broken guide fails now, not after the model loads
     image = read_image(job.input, max_side=job.max_side)
@@ -220,6 +251,50 @@ def _run_dream(job: DreamJob, ctx: _Context) -> Path:
                 frames.write(resize(np.asarray(event.image), *image.shape[:2]))
 
         result = dream(image, model=model, objective=objective, settings=job.settings, progress=on_progress)
+    return write_image(output, result)
+
+
+def _net_and_look(job: DreamJob):
+    """(the network, the look its optimiser continues, or None without net_steps), checked against the job."""
+    from .io.netfile import load_net
+
+    if job.recipe != Recipe():
+        raise DreamreelError("a network brings its own look: give no objective, guide or style flags with --net")
+    if job.timelapse:
+        raise DreamreelError("--timelapse shows the optimiser's steps; a network has none")
+    net = load_net(job.net)
+    if not job.net_steps:
+        return net, None
+    look = LookSource.from_dict(net.recipe, where=job.net)
+    if job.model not in (DEFAULT_MODEL, look.model):
+        raise DreamreelError(f"{job.net} learned a look of the model {look.model}, not {job.model}")
+    return net, look
+
+
+def _run_dream_net(job: DreamJob, ctx: _Context, output: Path) -> Path:
+    """The network's look; with net_steps, the look's own optimiser continues from it (the hybrid mode)."""
+    from .core.nets import apply_net
+
+    net, look = _net_and_look(job)
+    image = read_image(job.input, max_side=job.max_side)
+    if look is not None:
+        check_look(look, get_spec(look.model))
+        for path in look.files():
+            read_image(path, max_side=16)
+    result = np.asarray(apply_net(net, image))
+    if look is None:
+        ctx.report(Progress("network", 1, 1))
+        return write_image(output, result)
+    model = ctx.model(look.model)
+    if look.kind == "dream":
+        objective = resolve(look.recipe, model, size=image.shape[:2]).at(0)
+        settings = dataclasses.replace(job.settings, octaves=1, steps=job.net_steps)
+        result = dream(result, model=model, objective=objective, settings=settings, progress=ctx.report)
+    else:
+        result = stylize(image, [read_image(p) for p in look.styles], model=model, init=result, size=None,
+                         scales=1, iterations=job.net_steps, content_weight=look.content_weight,
+                         style_weight=look.style_weight, tv_weight=look.tv_weight, loss=look.loss,
+                         progress=ctx.report)
     return write_image(output, result)
 
 
@@ -310,18 +385,27 @@ def _run_render(job: RenderJob, ctx: _Context) -> Path:
         raise DreamreelError(f"preview_every must be 1 or more, got {job.preview_every}")
     check_preset_layers(preset, get_spec(r.model))
     source = read_image(r.source) if r.source != "noise" else None
-    model = ctx.model(r.model)
-    animation = Animation.build(preset, model, source)
+    net = _load_net(r.net)
+    model = ctx.model(r.model) if net is None else None  # a network replaces the model's dream steps
+    animation = Animation.build(preset, model, source, net)
     from . import __version__
 
     settings = preset.as_dict()
-    key = fingerprint({"preset": settings, "model": model.spec.name}, preset.files(), [animation.source])
+    key = fingerprint({"preset": settings, "model": r.model}, preset.files(), [animation.source])
+    objective = animation.schedule.describe() if net is None else f"network {r.net}"
     sidecar = {"dreamreel": __version__, "preset": preset.name, "preset_file": str(preset.path or ""),
-               "overrides": list(preset.overrides), "model": model.spec.name,
-               "objective": animation.schedule.describe(), "settings": settings, "size": [r.width, r.height]}
+               "overrides": list(preset.overrides), "model": r.model,
+               "objective": objective, "settings": settings, "size": [r.width, r.height]}
     comment = f"dreamreel {__version__} preset {preset.name}"
     return stream(animation, output, key=key, fps=r.fps, quality=r.quality, comment=comment, sidecar=sidecar,
                   resume=job.resume, keep_checkpoint=job.keep_frames, progress=_preview_writer(job, ctx))
+
+
+def _load_net(path: str):
+    """The network of a preset's `net` key, or None."""
+    from .io.netfile import load_net
+
+    return load_net(path) if path else None
 
 
 def _run_clip(job: ClipJob, ctx: _Context) -> Path:
@@ -330,11 +414,6 @@ def _run_clip(job: ClipJob, ctx: _Context) -> Path:
     check_output(job.output, job.input, *look.files(), kinds=(VIDEO,))
     frames, info = read_video(job.input, start=job.start, end=job.end, max_side=s.max_side)  # fails now if broken
     frames.close()
-    styles = [read_image(path) for path in s.style]
-    spec = get_spec(s.model)
-    check_preset_layers(look, spec)
-    model = ctx.model(s.model)
-    objective = resolve(look.recipe, model, size=(info.height, info.width)).at(0) if s.mode == "dream" else None
 
     def raw_frames(first: int):
         frames, _ = read_video(job.input, start=job.start, end=job.end, max_side=s.max_side)
@@ -342,6 +421,15 @@ def _run_clip(job: ClipJob, ctx: _Context) -> Path:
             if index >= first:
                 yield frame
 
+    net = _load_net(s.net)
+    if net is not None:  # the network paints every frame; the model is not needed
+        source = NetClipSource(raw_frames, info.n_frames, net, s.net_blend, s.flow_method, s.cut_threshold)
+        return stream_clip(job, look, info, source, progress=ctx.report)
+    styles = [read_image(path) for path in s.style]
+    spec = get_spec(s.model)
+    check_preset_layers(look, spec)
+    model = ctx.model(s.model)
+    objective = resolve(look.recipe, model, size=(info.height, info.width)).at(0) if s.mode == "dream" else None
     source = ClipSource(raw_frames, info.n_frames, model, s, objective, styles)
     return stream_clip(job, look, info, source, progress=ctx.report)
 
@@ -361,8 +449,71 @@ def stream_clip(job: ClipJob, look, info, source, *, progress: ProgressCallback 
                   sidecar={"input": str(job.input), **settings}, resume=job.resume, progress=progress, **audio)
 
 
+def _learn_reporter(ctx: _Context) -> Callable[[LearnProgress], None]:
+    """LearnProgress as the one Progress event (the loss terms for the bar); cancelling is checked by learn() itself,
+    which saves a checkpoint first."""
+
+    def report(p: LearnProgress) -> None:
+        if ctx.progress is not None:
+            detail = f"{p.seconds_per_step:.2f} s/step" + (f", preview {p.preview.name}" if p.preview else "")
+            ctx.progress(Progress("learn", p.step, p.steps, detail=detail, losses=tuple(p.losses.items()),
+                                  resumed=p.resumed_from))
+
+    return report
+
+
+def _cancelled(ctx: _Context) -> Callable[[], bool] | None:
+    return (lambda: ctx.cancel.cancelled) if ctx.cancel is not None else None
+
+
+def _run_learn(job: LearnJob, ctx: _Context) -> Path:
+    if job.unconditional:
+        return _run_gan(job, ctx)
+    s = job.settings
+    look = look_source(job.model, preset=job.preset, styles=job.styles, objective=job.objective)
+    if job.clip and job.photos:
+        raise DreamreelError("train on --clip or on --photos, not both")
+    if (s.keyframe_weight or s.adversarial_weight) and not s.keyframes:
+        raise DreamreelError("--keyframe-weight and --adversarial-weight need keyframes: give --keyframes N")
+    photos = [] if job.clip else [*job.photos] or default_photos()
+    inputs = [*photos, job.clip, *look.files()]
+    output = check_output(job.output, *inputs, kinds=(NET,))
+    check_output(preview_path(output), *inputs, output, kinds=(IMAGE,))
+    check_look(look, get_spec(job.model))
+    for path in look.files():
+        read_image(path, max_side=16)  # a broken painting fails now, not after the frames are read
+    images = (clip_frames(job.clip, s.side, job.every, job.start, job.end) if job.clip
+              else training_images(photos, s.side))
+    train, held = hold_out(images, s.held_out)
+    model = ctx.model(job.model)
+    learned = build_look(model, look, side=s.side, closeness_weight=s.closeness_weight)
+    keyframes = optimiser_keyframes(model, look, train, s.keyframes,
+                                    lambda done, total: ctx.report(Progress("keyframes", done, total, unit="frame")))
+    result = learn(train, model=model, look=learned, recipe=look.to_dict(), output=output, settings=s,
+                   held_out=held, clip=job.clip is not None, keyframes=keyframes, progress=_learn_reporter(ctx),
+                   cancel=_cancelled(ctx))
+    if result is None:
+        raise Cancelled(f"cancelled; the checkpoint {output.name}.training is kept: run the same command to resume")
+    return result
+
+
+def _run_gan(job: LearnJob, ctx: _Context) -> Path:
+    if job.preset or job.styles or job.objective or job.clip:
+        raise DreamreelError("--unconditional learns from dreamed images alone (--photos FOLDER): no look or clip")
+    if not job.photos:
+        raise DreamreelError("--unconditional needs --photos: a folder of dreamed images")
+    output = check_output(job.output, *job.photos, kinds=(NET,))
+    check_output(samples_path(output), *job.photos, output, kinds=(IMAGE,))
+    images = training_images(job.photos, 4 * job.gan.size)  # crops of half to all of it are scaled to `size`
+    result = learn_unconditional(images, output=output, settings=job.gan, progress=_learn_reporter(ctx),
+                                 cancel=_cancelled(ctx))
+    if result is None:
+        raise Cancelled(f"cancelled; the checkpoint {output.name}.training is kept: run the same command to resume")
+    return result
+
+
 _RUNNERS = {DreamJob: _run_dream, StyleJob: _run_style, VisualizeJob: _run_visualize, AtlasJob: _run_atlas,
-            RenderJob: _run_render, ClipJob: _run_clip}
+            RenderJob: _run_render, ClipJob: _run_clip, LearnJob: _run_learn}
 
 
 # --- the equivalent command line ---------------------------------------------------------------------------------
@@ -405,6 +556,8 @@ def command_line(job: Job) -> str:
         args += _settings_flags(job.recipe) + _settings_flags(job.settings)
         args += ["--max-side", str(job.max_side)] if job.max_side else []
         args += ["--timelapse", job.timelapse] if job.timelapse else []
+        args += ["--net", job.net] if job.net else []
+        args += ["--iterations", str(job.net_steps)] if job.net_steps else []
     elif isinstance(job, StyleJob):
         args += [p for p in (job.content, *job.styles) if p] + ["-o", job.output]
         args += _settings_flags(job.settings)
@@ -428,6 +581,22 @@ def command_line(job: Job) -> str:
         args += ["--start", f"{job.start:g}"] if job.start is not None else []
         args += ["--end", f"{job.end:g}"] if job.end is not None else []
         args += [] if job.keep_audio else ["--no-audio"]
-    if isinstance(job, (DreamJob, StyleJob, VisualizeJob, AtlasJob)) and job.model != DEFAULT_MODEL:
+    elif isinstance(job, LearnJob):
+        args += ["-o", job.output] + _learn_flags(job)
+    if isinstance(job, (DreamJob, StyleJob, VisualizeJob, AtlasJob, LearnJob)) and job.model != DEFAULT_MODEL:
         args += ["--model", job.model]
     return shlex.join(args)
+
+
+def _learn_flags(job: LearnJob) -> list[str]:
+    args = ["--preset", job.preset] if job.preset else []
+    args += ["--style", *job.styles] if job.styles else []
+    args += ["--objective", job.objective] if job.objective else []
+    args += ["--clip", job.clip] if job.clip else []
+    args += ["--photos", *job.photos] if job.photos else []
+    args += ["--start", f"{job.start:g}"] if job.start is not None else []
+    args += ["--end", f"{job.end:g}"] if job.end is not None else []
+    args += ["--every", str(job.every)] if job.every != 1 else []
+    if job.unconditional:
+        return args + ["--unconditional"] + _settings_flags(job.gan)
+    return args + _settings_flags(job.settings)

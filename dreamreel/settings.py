@@ -4,6 +4,7 @@ load_preset(name_or_path, overrides=()) -> Preset          a feedback animation 
 load_clip_preset(name_or_path, overrides=()) -> ClipPreset  a clip's look (`dreamreel video --preset`)
 list_presets(folder=None) -> [(name, description, path)]    also list_clip_presets()
 parse_override("camera.zoom=1.03") -> ("camera.zoom", 1.03)  the --set syntax
+plain_values(settings) -> dict                              the non-default fields as JSON-ready data
 describe_settings(sections) -> str                         every key with its default and help
 
 A preset is flat TOML: top-level keys are the render (or clip) settings, [camera] the per-frame move, and
@@ -73,6 +74,8 @@ class RenderSettings:
     loop: bool = setting(False, boolean, "make the last frame flow into the first")
     loop_frames: int = setting(12, integer(1, 100_000), "frames over which a loop steers back to its first frame")
     warmup: int = setting(0, integer(0, 100_000), "frames dreamed before the first one shown")
+    net: str = setting("", path_or(), "a trained look network (.dnet, `dreamreel learn`): each frame is the network "
+                                      "applied to the moved previous frame, instead of dream steps")
     quality: int = setting(_WRITER["quality"], integer(0, 51), "H.264 CRF of an MP4: 0 lossless .. 51 worst")
 
     def __post_init__(self):
@@ -106,6 +109,11 @@ class ClipSettings:
     memory: int = setting(3, integer(0, 16), "key frames remembered besides the previous one: a region that comes "
                                              "back into view gets back the look it had there")
     memory_every: int = setting(10, integer(1, 10_000), "frames between remembered key frames")
+    net: str = setting("", path_or(), "a trained look network (.dnet, `dreamreel learn`): it paints every frame, "
+                                      "instead of the optimiser (mode and its keys are then unused)")
+    net_blend: float = setting(0.8, number(0.0, 0.99), "with a network: share of the previous output, carried along "
+                                                       "the flow, mixed into each frame where the flow is reliable (0.8: "
+                                                       "less flicker than the optimiser's clip mode on bikes.mp4)")
     # dream mode
     strength: float = setting(12.0, number(0.0, 255.0, low_open=True),
                               "dream mode: mean change of a pixel in grey levels (of 255), held in every frame")
@@ -144,6 +152,12 @@ ANIMATION_SECTIONS: dict[str | None, type] = {None: RenderSettings, "camera": Ca
 CLIP_SECTIONS: dict[str | None, type] = {None: ClipSettings, "objective": Recipe}
 
 
+def plain_values(obj) -> dict:
+    """The fields of a settings object that differ from their defaults, as JSON-ready data (tracks as keyframes);
+    cls(**plain_values(obj)) == obj."""
+    return {f.name: _plain(getattr(obj, f.name)) for f in fields(obj) if getattr(obj, f.name) != default_of(f)}
+
+
 def _plain(value):
     if isinstance(value, Track):
         keys = value.keys
@@ -180,7 +194,8 @@ class _PresetBase:
     def files(self) -> list[Path]:
         """The files the preset reads (source, guide, style, ...)."""
         top = self.sections()[None]
-        paths = [getattr(top, "source", ""), *getattr(top, "style", ()), *self.objective.files()]
+        paths = [getattr(top, "source", ""), getattr(top, "net", ""), *getattr(top, "style", ()),
+                 *self.objective.files()]
         return [Path(p) for p in paths if p and p != "noise"]
 
     def fingerprint(self) -> str:

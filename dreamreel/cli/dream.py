@@ -34,6 +34,8 @@ examples:
   dreamreel dream photo.jpg -o j.png --model inception_v1 --class jellyfish --timelapse j.gif
   dreamreel dream photos/*.jpg -o out/                         # a batch: out/NAME.jpg for each photo
   dreamreel dream photos/*.jpg -o out/ --cluster auto          # one task per photo on a Ray cluster
+  dreamreel dream photo.jpg -o s.jpg --net starry.dnet         # a trained network (`dreamreel learn`): fast
+  dreamreel dream photo.jpg -o s.jpg --net starry.dnet --iterations 10   # then the look's optimiser finishes it
 """
 
 RECIPE_SKIP = ("sweep", "position", "dream_weight")
@@ -58,6 +60,11 @@ def add(commands) -> None:
                    help="weight the dream layers' channels by this image's activations (= --guide IMAGE "
                         "--guide-loss channels)")
     p.add_argument("--timelapse", metavar="GIF_OR_MP4", help="also write every step as an animation")
+    net = p.add_argument_group("a trained network (`dreamreel learn`) instead of the optimiser")
+    net.add_argument("--net", metavar="FILE", help="apply this network (.dnet): it brings its own look")
+    net.add_argument("--iterations", type=int, metavar="K",
+                     help="with --net: then K steps (a dream) or iterations (a style) of the look's own optimiser "
+                          "from the network's output (--steps K says the same)")
     add_cluster_flag(p)
     p.set_defaults(run=main)
 
@@ -84,8 +91,27 @@ def jobs_from(args) -> list[DreamJob]:
     outputs = outputs_in(args.output, inputs) if several else [args.output]
     if args.timelapse and len(inputs) > 1:
         raise DreamreelError("--timelapse takes one photo")
+    net_steps = _net_steps(args)
     return [DreamJob(path, output, model=args.model, recipe=recipe, settings=settings_from(args, DreamSettings),
-                     max_side=args.max_side, timelapse=args.timelapse) for path, output in zip(inputs, outputs)]
+                     max_side=args.max_side, timelapse=args.timelapse, net=args.net, net_steps=net_steps)
+            for path, output in zip(inputs, outputs)]
+
+
+def _net_steps(args) -> int:
+    """The optimiser's steps after a network: --iterations K, or --steps K given with --net."""
+    from ..errors import DreamreelError
+
+    if args.net is None:
+        if args.iterations is not None:
+            raise DreamreelError("--iterations continues a network's output: give --net FILE too")
+        return 0
+    if args.iterations is not None and args.steps is not None and args.iterations != args.steps:
+        raise DreamreelError("with --net, --steps and --iterations say the same: give one")
+    steps = args.iterations if args.iterations is not None else args.steps
+    args.steps = None  # the optimiser's settings keep their defaults: the count is the hybrid's
+    if steps is not None and steps < 0:
+        raise DreamreelError(f"--iterations must be 0 or more, got {steps}")
+    return steps or 0
 
 
 def main(args) -> int:

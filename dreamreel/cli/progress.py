@@ -1,6 +1,6 @@
 """Progress bars: core.steps.Progress events drawn with tqdm on stderr.
 
-progress_bar(desc) -> context manager yielding a callback(Progress)
+progress_bar(desc) -> context manager yielding a callback(Progress); a new stage starts a new bar
 """
 
 from __future__ import annotations
@@ -13,11 +13,15 @@ import sys
 def progress_bar(desc: str):
     from tqdm import tqdm
 
-    bar = None
+    bar, stage = None, None
 
     def update(event) -> None:
-        nonlocal bar
+        nonlocal bar, stage
+        if bar is not None and event.stage != stage:  # a new stage (e.g. learn's keyframes, then its steps)
+            bar.close()
+            bar = None
         if bar is None:
+            stage = event.stage
             bar = tqdm(total=event.total, initial=event.done, desc=desc, unit=event.unit, file=sys.stderr,
                        dynamic_ncols=True)
             if event.resumed:

@@ -21,12 +21,13 @@ examples:
   dreamreel video clip.mp4 -o g.mp4 --set objective.guide=flowers.jpg --set objective.guide_mode=channels
   dreamreel video clip.mp4 -o frames/ --preset starry --no-audio         # PNG frames
   dreamreel video clip.mp4 -o dots.mp4 --preset dream_dots --cluster auto   # segments in parallel on Ray
+  dreamreel video clip.mp4 -o fast.mp4 --net starry.dnet       # a trained network (`dreamreel learn`) paints it
 The input's audio is kept (trimmed to --start/--end) in MP4 outputs. Ctrl-C, then the same command, resumes.
 `dreamreel presets --keys` lists every clip setting (usable with --set).
 """
 
 SHORTCUTS = (("model", str), ("max_side", int), ("steps", int), ("iterations", int), ("temporal_weight", float),
-             ("seed", int))
+             ("seed", int), ("net", str))
 
 
 def add(commands) -> None:
@@ -45,6 +46,8 @@ def add(commands) -> None:
     p.add_argument("--iterations", type=int, help="optimiser iterations per frame (style mode)")
     p.add_argument("--temporal-weight", type=float, help="how strongly a painted pixel follows its motion")
     p.add_argument("--seed", type=int)
+    p.add_argument("--net", metavar="FILE", help="a trained network (.dnet, `dreamreel learn`) paints every frame, "
+                                                 "blended along the motion (--set net_blend=...)")
     p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", dest="overrides",
                    help="any clip setting, e.g. carry=0.95 or objective.guide=flowers.jpg")
     p.add_argument("--start", type=float, help="first second of the clip to use")
@@ -73,6 +76,10 @@ def job_from(args) -> ClipJob:
 
 def main(args) -> int:
     job = job_from(args)
+    if args.cluster and args.net:
+        from ..errors import DreamreelError
+
+        raise DreamreelError("a network paints a clip fast on this machine: drop --cluster")
     if args.cluster:
         return run_jobs([job], args, "video", **({"segment": args.segment} if args.segment else {}))
     with progress_bar(f"{job.input}") as bar:

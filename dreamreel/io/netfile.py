@@ -28,10 +28,11 @@ from flax import traverse_util
 from ..core.nets.networks import LearnedNet, NetConfig
 from ..errors import DreamreelError
 from . import atomic_path
+from .paths import NET_SUFFIX
 
 FORMAT = "dreamreel-net"
 FORMAT_VERSION = 1
-SUFFIX = ".dnet"
+SUFFIX = NET_SUFFIX
 _HEADER = "header.json"
 _KINDS = {"net": "look network", "generator": "GAN generator (learn --unconditional)",
           "checkpoint": "training checkpoint (re-run the training command to finish it)"}

@@ -6,7 +6,7 @@ check_output(output, *inputs, kinds=("image", "video")) -> Path
     holding one of them, a missing folder, an existing folder given as a file output (and vice versa), and proves
     the folder writable by creating and removing a staging file in it, so /proc/x.png, a read-only folder or a full
     quota fail here, in one line, before the work starts.
-output_kind(output) -> str         "image" or a writer kind ("mp4", "gif", "apng", "frames", ...)
+output_kind(output) -> str         "image", "net" (a .dnet network file) or a writer kind ("mp4", "gif", ...)
 existing_file(path, what="video") -> Path     a DreamreelError for a missing path or a folder
 """
 
@@ -22,6 +22,8 @@ from .writers.base import load_writers, writer_class
 
 VIDEO = "video"
 IMAGE = "image"
+NET = "net"  # a trained network (.dnet): a single file, like an image
+NET_SUFFIX = ".dnet"
 
 
 def existing_file(path: str | os.PathLike, what: str = "video") -> Path:
@@ -37,6 +39,8 @@ def output_kind(output: str | os.PathLike) -> str:
     text = os.fspath(output)
     if Path(text).suffix.lower() in IMAGE_SUFFIXES and not text.endswith(("/", os.sep)):
         return IMAGE
+    if Path(text).suffix.lower() == NET_SUFFIX and not text.endswith(("/", os.sep)):
+        return NET
     return writer_class(output).kind
 
 
@@ -46,13 +50,13 @@ def check_output(output: str | os.PathLike, *inputs: str | os.PathLike | None,
     target = Path(os.fspath(output).rstrip("/" + os.sep) or ".")
     for source in inputs:
         if source is not None:
-            _not_an_input(target, Path(source), folder=kind != IMAGE and writer_class(output).folder)
+            _not_an_input(target, Path(source), folder=kind not in (IMAGE, NET) and writer_class(output).folder)
     folder = target.parent if str(target.parent) else Path(".")
     if not folder.is_dir():
         raise DreamreelError(f"cannot write {output}: the folder {folder} does not exist")
-    if kind == IMAGE:
+    if kind in (IMAGE, NET):
         if target.is_dir():
-            raise DreamreelError(f"cannot write {target}: it is a folder; choose a file name for the image")
+            raise DreamreelError(f"cannot write {target}: it is a folder; choose a file name for the {kind}")
     else:
         writer_class(output).check_target(target)
     _prove_writable(target, folder)
@@ -64,15 +68,15 @@ def _allowed_kind(output, kinds: tuple[str, ...]) -> str:
         kind = output_kind(output)
     except DreamreelError:  # no writer for this suffix
         kind = None
-    if kind is not None and (kind in kinds or (kind != IMAGE and VIDEO in kinds)):
+    if kind is not None and (kind in kinds or (kind not in (IMAGE, NET) and VIDEO in kinds)):
         return kind
     writers = load_writers().values()
-    formats = [*(IMAGE_SUFFIXES if IMAGE in kinds else ()),
+    formats = [*(IMAGE_SUFFIXES if IMAGE in kinds else ()), *((NET_SUFFIX,) if NET in kinds else ()),
                *sorted(s for c in writers for s in c.suffixes if VIDEO in kinds or c.kind in kinds)]
     if VIDEO in kinds or any(c.folder and c.kind in kinds for c in writers):
         formats.append("a folder name ending in / (PNG frames)")
     if kind is None:  # a suffix nothing can write
-        what = "format" if IMAGE in kinds else "video format"
+        what = "video format" if VIDEO in kinds and IMAGE not in kinds else "format"
         raise DreamreelError(f"cannot write {output}: cannot tell the {what} from its name; use {', '.join(formats)}")
     names = " or ".join(k if k in (IMAGE, VIDEO) else f"{k} video" for k in kinds)
     article = "an" if names[0] in "aeiou" else "a"

@@ -1,6 +1,8 @@
 """Feedback animations: each frame is the previous dreamed frame moved by the camera, then dreamed a few steps more.
 
-Animation.build(preset, model, source) -> Animation    everything a render needs, resolved once (a FrameSource)
+Animation.build(preset, model, source, net=None) -> Animation    everything a render needs, resolved once (a
+                                                       FrameSource); with a trained network (preset key `net`) the
+                                                       model may be None
 Animation.frames(start, state) -> iterator of stream.Frame    the pure pipeline, resumable from a checkpoint state
 noise_image((H, W), seed) -> (H, W, 3) float32         smooth coloured noise, the start of a preset without a source
 
@@ -9,6 +11,10 @@ rendered frame r >= 1 is dream_steps(warp(frame r - 1, camera move of r), object
 the one working size, so dream_steps is traced once for the whole video: the objective's weights are pytree
 leaves and the step size is always a float32 scalar. The first `warmup` rendered frames are not shown (they let a
 loop start from the feedback's steady state); shown frame i is rendered frame warmup + i.
+
+With a network (`net = "look.dnet"`), rendered frame 0 is the network applied to the source and frame r >= 1
+the network applied to warp(frame r - 1): the same feedback, with one forward pass of a small network per frame
+instead of dream steps through the big model.
 
 Resume (pipelines.stream). The state after each frame is the rendered frame (float32, lossless) and, once shown
 frame 0 exists, what a loop returns to; since every frame is a deterministic function of its predecessor, its
@@ -41,6 +47,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from ..core.dream import dream, dream_steps, tile_shift
+from ..core.nets import LearnedNet, apply_net
 from ..models.registry import Model
 from ..motion.camera import Camera, chain
 from ..motion.keyframes import ease
@@ -67,23 +74,26 @@ def noise_image(size: tuple[int, int], seed: int) -> np.ndarray:
 @dataclass(frozen=True)
 class Animation:
     preset: Preset
-    model: Model
-    schedule: Schedule
+    model: Model | None
+    schedule: Schedule | None  # None with a network
     camera: Camera
     source: np.ndarray  # (H, W, 3), the picture rendered frame 0 dreams
+    net: LearnedNet | None = None
     stage: str = "render"
 
     @staticmethod
-    def build(preset: Preset, model: Model, source: np.ndarray | None = None) -> "Animation":
-        """source: the start picture (any size: it is cropped to fill the frame); None: seeded noise."""
+    def build(preset: Preset, model: Model | None, source: np.ndarray | None = None,
+              net: LearnedNet | None = None) -> "Animation":
+        """source: the start picture (any size: it is cropped to fill the frame); None: seeded noise. net: the
+        network that replaces the dream steps (then `model` is not used)."""
         r = preset.render
         size = (r.height, r.width)
         if source is None:
             source = noise_image(size, r.seed)
         elif source.shape != (*size, 3):
             source = cover(np.asarray(source, np.float32), size)
-        schedule = resolve(preset.recipe, model, size=size, frames=r.frames, loop=r.loop)
-        return Animation(preset, model, schedule, preset.camera, source)
+        schedule = resolve(preset.recipe, model, size=size, frames=r.frames, loop=r.loop) if net is None else None
+        return Animation(preset, model, schedule, preset.camera, source, net)
 
     @property
     def size(self) -> tuple[int, int]:
@@ -108,6 +118,8 @@ class Animation:
         """The source dreamed with octaves (a float32 step size, as in every frame: one trace serves both when
         first_octaves is 1)."""
         r = self.preset.render
+        if self.net is not None:
+            return np.asarray(apply_net(self.net, self.source))
         if r.first_steps == 0:
             return np.asarray(self.source, np.float32)
         return dream(self.source, model=self.model, objective=self.schedule.at(self.shown(0)),
@@ -131,6 +143,8 @@ class Animation:
         if r.loop and frame >= r.frames - r.loop_frames and first is not None:
             target, weight = self.loop_target(frame, first)
             moved = (1.0 - weight) * moved + weight * target
+        if self.net is not None:
+            return np.asarray(apply_net(self.net, moved))
         key = jax.random.fold_in(jax.random.fold_in(jax.random.PRNGKey(r.seed), FRAME_STREAM), rendered)
         out = dream_steps(self.model, self.schedule.at(frame), jnp.asarray(moved, jnp.float32), key, 0, r.steps,
                           np.float32(r.step_size), tile_size=r.tile_size,

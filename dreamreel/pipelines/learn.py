@@ -5,9 +5,17 @@ training_images(paths, side) -> [(H, W, 3)]            photos from files and fol
 clip_frames(path, side, every=1, start=None, end=None) -> [(H, W, 3)]   frames of a clip, longer side `side`
 hold_out(images, count) -> (train, held_out)           evenly spaced held-out keyframes
 painting_look(model, paintings, *, side, style_scale=1.0, **style) -> StyleLook   paintings at the learned scale
+look_source(model_name, *, preset=None, styles=(), objective="") -> LookSource   the look asked for, before any
+      model loads (a clip preset, paintings or a dream objective); .files(), .to_dict() (the recipe a network keeps)
+LookSource.from_dict(net.recipe) -> LookSource      the look a network learned (for the optimiser of the hybrid mode)
+build_look(model, source, *, side, closeness_weight) -> StyleLook | DreamLook
+optimiser_keyframes(model, source, images, count) -> [(image, optimiser output)]   targets of the keyframe terms
+default_photos() -> [Path]                          the photos shipped with the presets (sky, flowers)
 learn(images, *, model, look, recipe, output, settings, held_out=(), clip=False, keyframes=(), progress=None,
       cancel=None) -> Path | None           trains, writes `output` (.dnet) atomically; None when cancelled
 net_clip(frames, net, *, blend=0.0, flow_method="dis") -> iterator of frames   a network over a clip
+net_frame(net, raw, previous=None, *, blend, flow_method, cut_threshold) -> (H, W, 3)   one frame of it
+NetClipSource(raw_frames, total, net, blend, flow_method, cut_threshold)   net_clip as a stream.FrameSource
 learn_unconditional(images, *, output, settings=GanSettings(), ...) -> Path | None   a DCGAN + sample grid (a demo)
 
 Batches are drawn by a generator seeded with (seed, step), so a resumed run sees the same batches as an unbroken
@@ -23,6 +31,7 @@ at the same place, with the backward optical flow and its reliability mask (comp
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import os
@@ -36,20 +45,25 @@ import jax.numpy as jnp
 import numpy as np
 
 from ..core.fields import SEED_MAX, choice, integer, number, setting, validate
+from ..core.nets import (NORMS, DreamLook, ExtraWeights, LearnedNet, NetConfig, StyleLook, apply_net, dream_look,
+                         init_state, make_train_step, optimizer, style_look)
 from ..core.nets.gan import GanConfig, gan_optimizer, init_gan, make_gan_step, sample, sample_grid
-from ..core.nets import (NORMS, ExtraWeights, LearnedNet, NetConfig, StyleLook, apply_net, init_state,
-                         make_train_step, optimizer, style_look)
+from ..core.stylize import stylize
 from ..errors import DreamreelError
 from ..models.registry import Model
 from ..motion.flow import flow_pair, reliability_mask
 from ..motion.warp import follow
+from ..recipe import Recipe, check_layers, resolve
+from ..settings import ClipSettings
+from .stream import Frame
 
 MIN_TRAIN_SIDE = 64
 
 
 @dataclass(frozen=True)
 class LearnSettings:
-    steps: int = setting(1100, integer(1), "training steps (batches); the default takes about 14 min on 2 cores")
+    steps: int = setting(1100, integer(1), "training steps (batches); the default took 9 min on 2 cores (a style, "
+                                          "on a clip's frames, with the temporal term)")
     batch: int = setting(2, integer(1, 64), "random crops per step")
     crop: int = setting(128, integer(32, 1024), "side of the square training crops, px")
     side: int = setting(512, integer(MIN_TRAIN_SIDE, 4096),
@@ -62,6 +76,15 @@ class LearnSettings:
     norm: str = setting("instance", choice(NORMS), "normalisation: instance or group")
     temporal_weight: float = setting(0.0, number(0.0), "weight of the temporal loss on consecutive frames (clips)")
     keyframe_weight: float = setting(0.0, number(0.0), "weight of the L1 distance to the optimiser's keyframes")
+    adversarial_weight: float = setting(0.0, number(0.0), "weight of a PatchGAN critic's verdict on the keyframes "
+                                                          "(pix2pix); needs keyframes, like keyframe_weight")
+    closeness_weight: float = setting(1.0, number(0.0), "dream looks: weight of the mean squared change of the "
+                                                        "pixels (at the held strength: favours an even change over a "
+                                                        "concentrated one)")
+    held_out: int = setting(1, integer(0, 64), "photos or frames kept out of training and shown in the previews")
+    keyframes: int = setting(0, integer(0, 256), "training frames or photos the look's own optimiser paints first "
+                                                 "(a style frame takes minutes), for the keyframe and adversarial "
+                                                 "terms")
     checkpoint_every: int = setting(25, integer(1), "steps between checkpoints")
     preview_every: int = setting(200, integer(0), "steps between preview sheets (0: only at the end)")
     report_every: int = setting(10, integer(1), "steps between progress reports (the losses are read back then)")
@@ -78,7 +101,8 @@ class LearnSettings:
 
     @property
     def extra(self) -> ExtraWeights:
-        return ExtraWeights(temporal=self.temporal_weight, keyframe=self.keyframe_weight)
+        return ExtraWeights(temporal=self.temporal_weight, keyframe=self.keyframe_weight,
+                            adversarial=self.adversarial_weight)
 
 
 @dataclass(frozen=True)
@@ -144,6 +168,141 @@ def painting_look(model: Model, paintings: Sequence[np.ndarray], *, side: int, s
     does: the painting's longer side is style_scale times the image's), so strokes keep their size."""
     target = max(MIN_TRAIN_SIDE, round(style_scale * side))
     return style_look(model, [_fit(p, target) for p in paintings], **style)
+
+
+LOOK_KINDS = ("style", "dream")
+_PHOTOS = ("sky.jpg", "flowers.jpg")  # presets/images: the photos (the third file there is a painting)
+
+
+def default_photos() -> list[Path]:
+    from ..home import presets_dir
+
+    return [presets_dir() / "images" / name for name in _PHOTOS]
+
+
+def _sha256(path: str | os.PathLike) -> str:
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()[:16]
+
+
+@dataclass(frozen=True)
+class LookSource:
+    """The look a network learns, as data, before any model loads: a style (paintings and the Gatys weights) or a
+    dream (a recipe.Recipe). to_dict() is the recipe saved in the network file; from_dict() reads it back."""
+
+    kind: str
+    name: str
+    model: str
+    recipe: Recipe = Recipe()
+    styles: tuple[str, ...] = ()
+    content_weight: float = 1.0
+    style_weight: float = 10.0
+    tv_weight: float = 0.0
+    loss: str = "gram"
+    strength: float = 12.0  # a dream's held mean change, grey levels of 255 (the clip presets' key)
+    clip: ClipSettings = ClipSettings()  # a dream's optimiser, for keyframes (not kept in the network's recipe)
+
+    def files(self) -> list[str]:
+        return list(self.styles) if self.kind == "style" else self.recipe.files()
+
+    def to_dict(self) -> dict:
+        if self.kind == "style":
+            return {"kind": "style", "name": self.name, "model": self.model,
+                    "styles": [{"file": str(Path(p).resolve()), "sha256": _sha256(p)} for p in self.styles],
+                    "content_weight": self.content_weight, "style_weight": self.style_weight,
+                    "tv_weight": self.tv_weight, "loss": self.loss}
+        from ..settings import plain_values
+
+        return {"kind": "dream", "name": self.name, "model": self.model, "objective": plain_values(self.recipe),
+                "strength": self.strength}
+
+    @staticmethod
+    def from_dict(recipe: dict, where: str = "the network") -> "LookSource":
+        """The look of a network's recipe; its paintings must still be where they were, unchanged."""
+        try:
+            if recipe["kind"] == "dream":
+                return LookSource("dream", recipe["name"], recipe["model"], Recipe(**recipe["objective"]),
+                                  strength=recipe["strength"])
+            styles = []
+            for painting in recipe["styles"]:
+                if not Path(painting["file"]).is_file() or _sha256(painting["file"]) != painting["sha256"]:
+                    raise DreamreelError(f"{where} learned the style of {painting['file']}, which is not there (or "
+                                         f"changed): the optimiser needs that painting")
+                styles.append(painting["file"])
+            return LookSource("style", recipe["name"], recipe["model"], styles=tuple(styles),
+                              content_weight=recipe["content_weight"], style_weight=recipe["style_weight"],
+                              tv_weight=recipe["tv_weight"], loss=recipe["loss"])
+        except (KeyError, TypeError):
+            raise DreamreelError(f"{where} keeps no look an optimiser can continue (made by an older dreamreel?); "
+                                 f"apply it without steps or iterations") from None
+
+
+def look_source(model: str, *, preset: str | None = None, styles: Sequence[str] = (), objective: str = "") -> LookSource:
+    """The look asked for: a clip preset (dream or style), paintings, or a dream objective; exactly one."""
+    from ..settings import load_clip_preset
+
+    if sum(map(bool, (preset, styles, objective))) != 1:
+        raise DreamreelError("give the look to learn: one of --preset NAME, --style IMAGE... or --objective TEXT")
+    if styles:
+        return LookSource("style", "+".join(Path(p).stem for p in styles), model, styles=tuple(map(str, styles)))
+    if objective:
+        return LookSource("dream", objective, model, Recipe(layers=objective))  # the clips' default strength
+    look = load_clip_preset(preset)
+    s = look.clip
+    if s.model != model:
+        raise DreamreelError(f"the preset {look.name} is made for the model {s.model}; give --model {s.model}")
+    if s.mode == "style":
+        return LookSource("style", look.name, model, styles=s.style, content_weight=s.content_weight,
+                          style_weight=s.style_weight, tv_weight=s.tv_weight, loss=s.loss)
+    return LookSource("dream", look.name, model, look.recipe, strength=s.strength, clip=s)
+
+
+def check_look(source: LookSource, spec) -> None:
+    """The look's layers against the model, before its weights load."""
+    if source.kind == "dream":
+        check_layers(source.recipe, spec)
+
+
+def optimiser_keyframes(model: Model, source: LookSource, images: Sequence[np.ndarray], count: int,
+                        progress: Callable[[int, int], None] | None = None) -> list[tuple[np.ndarray, np.ndarray]]:
+    """(image, the look's own optimiser output) for `count` evenly spaced images: a dream as a clip's first frame
+    (dream steps until its strength, then settled: pipelines.clip), a style as `dreamreel style` paints it (3 scales
+    of 100 Adam iterations) at the image's size. Deterministic, so a resumed run computes the same ones."""
+    from ..io import read_image
+    from .clip import dream_clip
+
+    if count > len(images):
+        raise DreamreelError(f"cannot take {count} keyframes from {len(images)} training images")
+    picks = np.linspace(0, len(images) - 1, count).round().astype(int) if count else []
+    objective = resolve(source.recipe, model, size=images[0].shape[:2]).at(0) if source.kind == "dream" else None
+    paintings = [read_image(p) for p in source.styles]
+    pairs = []
+    for done, index in enumerate(picks):
+        image = np.asarray(images[index], np.float32)
+        if source.kind == "dream":
+            settings = dataclasses.replace(source.clip, strength=source.strength)
+            target = next(dream_clip([image], model=model, objective=objective, settings=settings))[0]
+        else:
+            target = stylize(image, paintings, model=model, size=None, content_weight=source.content_weight,
+                             style_weight=source.style_weight, tv_weight=source.tv_weight, loss=source.loss)
+        pairs.append((image, np.asarray(target, np.float32)))
+        if progress:
+            progress(done + 1, count)
+    return pairs
+
+
+def build_look(model: Model, source: LookSource, *, side: int, closeness_weight: float = 1.0):
+    """The training loss of the look at the scale of `side` px images."""
+    from ..io import read_image
+
+    if source.kind == "style":
+        return painting_look(model, [read_image(p) for p in source.styles], side=side,
+                             content_weight=source.content_weight, style_weight=source.style_weight,
+                             tv_weight=source.tv_weight, loss=source.loss)
+    schedule = resolve(source.recipe, model, size=(side, side))
+    if schedule.spatial:
+        raise DreamreelError("a guide compared in place (l1, l2, pixels) is tied to one picture: a network cannot "
+                             "learn it; use guide_mode dot, match or channels")
+    return dream_look(model, schedule.at(0), closeness_weight=closeness_weight, strength=source.strength / 255.0)
 
 
 class _Pairs:
@@ -319,6 +478,11 @@ def _check_data(images: Sequence[np.ndarray], settings: LearnSettings, clip: boo
         raise DreamreelError("the temporal weight needs consecutive frames of a clip (clip=True), not photos")
 
 
+def net_config(settings: LearnSettings, look) -> NetConfig:
+    """The architecture of the settings, holding a dream look's strength (see core.nets.networks)."""
+    return dataclasses.replace(settings.config, strength=look.strength if isinstance(look, DreamLook) else 0.0)
+
+
 def learn(images: Sequence[np.ndarray], *, model: Model, look, recipe: dict, output: str | os.PathLike,
           settings: LearnSettings = LearnSettings(), held_out: Sequence[np.ndarray] = (), clip: bool = False,
           keyframes: Sequence[tuple[np.ndarray, np.ndarray]] = (),
@@ -326,30 +490,31 @@ def learn(images: Sequence[np.ndarray], *, model: Model, look, recipe: dict, out
           cancel: Callable[[], bool] | None = None) -> Path | None:
     """Train a network to replicate `look` on `images` (photos or a clip's frames, at the scale to learn) and
     write it to `output` with `recipe` (a JSON object naming the look). Resumes from `<output>.training`.
-    keyframes: (frame, optimiser output) pairs for the keyframe term. Returns None if `cancel()` said so
+    keyframes: (frame, optimiser output) pairs for the keyframe and adversarial (PatchGAN) terms. Returns None if `cancel()` said so
     (the checkpoint is kept, so running again continues)."""
     from ..io.netfile import save_net
 
     _check_data(images, settings, clip)
-    if settings.keyframe_weight and not keyframes:
-        raise DreamreelError("the keyframe weight needs keyframes: (frame, optimiser output) pairs")
+    if (settings.keyframe_weight or settings.adversarial_weight) and not keyframes:
+        raise DreamreelError("the keyframe and adversarial weights need keyframes: (frame, optimiser output) pairs")
     recipe = json.loads(json.dumps(recipe))
     output = Path(output)
     images = [_pad_to(np.asarray(im, np.float32), settings.crop) for im in images] if not clip else list(images)
     opt = optimizer(settings.learning_rate, settings.clip_norm, settings.steps)
-    fresh = init_state(settings.config, jax.random.PRNGKey(settings.seed), opt)
+    config = net_config(settings, look)
+    fresh = init_state(config, jax.random.PRNGKey(settings.seed), opt, settings.extra, settings.crop)
     key = training_key(images, look, recipe, settings, keyframes)
     resumed = _load_checkpoint(checkpoint_path(output), key, fresh)
     state, history = resumed if resumed else (fresh, [])
     resumed_from = int(state.step)
-    step_fn = make_train_step(settings.config, opt, settings.extra)
+    step_fn = make_train_step(config, opt, settings.extra)
     pairs = _Pairs(images) if clip and settings.temporal_weight else None
     clock, last_reported = time.perf_counter(), resumed_from
 
     def snapshot() -> LearnedNet:
         info = {"steps": int(state.step), "history": history, "settings": asdict(settings),
                 "images": len(images)}
-        return LearnedNet(settings.config, jax.device_get(state.params), recipe,
+        return LearnedNet(config, jax.device_get(state.params), recipe,
                           min_side=16, max_side=4096, trained_side=settings.side, info=info)
 
     for step in range(resumed_from, settings.steps):
@@ -357,7 +522,7 @@ def learn(images: Sequence[np.ndarray], *, model: Model, look, recipe: dict, out
             _save_checkpoint(checkpoint_path(output), key, state, history)
             return None
         batch = sample_batch(images, step, settings, pairs)
-        if settings.keyframe_weight:
+        if settings.keyframe_weight or settings.adversarial_weight:
             batch.update(_keyframe_batch(keyframes, step, settings))
         state, terms = step_fn(state, batch, model, look)
         done = step + 1
@@ -383,22 +548,66 @@ def learn(images: Sequence[np.ndarray], *, model: Model, look, recipe: dict, out
 
 # --- applying a network to a clip ----------------------------------------------------------------------------------
 
-def net_clip(frames: Iterable[np.ndarray], net: LearnedNet, *, blend: float = 0.0,
-             flow_method: str = "dis") -> Iterator[np.ndarray]:
-    """The network on every frame; with blend > 0 each output is mixed with the previous output warped along the
-    optical flow on reliable pixels (out = (1 - blend * mask) * net(frame) + blend * mask * warped previous)."""
+def net_frame(net: LearnedNet, raw: np.ndarray, previous: tuple[np.ndarray, np.ndarray] | None = None, *,
+              blend: float = 0.0, flow_method: str = "dis", cut_threshold: float = 0.15) -> np.ndarray:
+    """The network on one frame; with blend > 0 and the previous (raw, output) pair, the output is mixed with the
+    previous output warped along the optical flow on reliable pixels:
+    out = (1 - blend * mask) * net(raw) + blend * mask * warped previous (nothing across a scene cut)."""
+    from .clip import scene_cut
+
     if not 0.0 <= blend < 1.0:
         raise DreamreelError(f"blend must be in [0, 1) (got {blend})")
-    prev_raw = prev_out = None
+    raw = np.asarray(raw, np.float32)
+    out = np.asarray(apply_net(net, raw))
+    if not blend or previous is None:
+        return out
+    prev_raw, prev_out = previous
+    forward, backward = flow_pair(prev_raw, raw, method=flow_method)
+    mask = reliability_mask(backward, forward)
+    if scene_cut(prev_raw, raw, mask, cut_threshold):
+        return out
+    weight = blend * mask[..., None]
+    return (1.0 - weight) * out + weight * follow(prev_out, backward)
+
+
+def net_clip(frames: Iterable[np.ndarray], net: LearnedNet, *, blend: float = 0.0,
+             flow_method: str = "dis") -> Iterator[np.ndarray]:
+    """The network on every frame of a clip (net_frame, each blended with the one before)."""
+    if not 0.0 <= blend < 1.0:
+        raise DreamreelError(f"blend must be in [0, 1) (got {blend})")
+    previous = None
     for raw in frames:
         raw = np.asarray(raw, np.float32)
-        out = np.asarray(apply_net(net, raw))
-        if blend and prev_raw is not None:
-            forward, backward = flow_pair(prev_raw, raw, method=flow_method)
-            weight = blend * reliability_mask(backward, forward)[..., None]
-            out = (1.0 - weight) * out + weight * follow(prev_out, backward)
-        prev_raw, prev_out = raw, out
+        out = net_frame(net, raw, previous, blend=blend, flow_method=flow_method)
+        previous = (raw, out)
         yield out
+
+
+@dataclass
+class NetClipSource:
+    """A clip painted by a network as a stream.FrameSource: `raw_frames(first)` yields the clip's frames from index
+    `first` on; the checkpoint state is the last (raw, output) pair, so a resumed clip equals an unbroken one."""
+
+    raw_frames: Callable[[int], Iterator[np.ndarray]]
+    total: int
+    net: LearnedNet
+    blend: float = 0.0
+    flow_method: str = "dis"
+    cut_threshold: float = 0.15
+    stage: str = "network"
+
+    @property
+    def shown_total(self) -> int:
+        return self.total
+
+    def frames(self, start: int = 0, state: dict | None = None) -> Iterator[Frame]:
+        previous = (state["raw"], state["out"]) if state and start else None
+        for index, raw in enumerate(self.raw_frames(start), start=start):
+            raw = np.asarray(raw, np.float32)
+            out = net_frame(self.net, raw, previous, blend=self.blend, flow_method=self.flow_method,
+                            cut_threshold=self.cut_threshold)
+            previous = (raw, out)
+            yield Frame(index, index, out, {"raw": raw, "out": out})
 
 
 # --- the unconditional GAN (a demonstration) -----------------------------------------------------------------------

@@ -2,10 +2,10 @@
 
     python examples/learned/dcgan_demo.py            # writes examples/learned/dcgan.dnet and dcgan.samples.png
 
-What `dreamreel learn --unconditional <folder of dreamed images> -o dcgan.dnet` does once the CLI is wired. The
-dreamed images here are the frames of two committed examples made with the real weights: examples/infinite_zoom.mp4
-(48 frames of a dream zoom grown from noise) and examples/clip_dream.mp4 (36 frames of the demo clip dreamed with
-preset dream_dots). At 64 px and a few thousand CPU steps the generator learns the dreams' palette and textures
+What `dreamreel learn --unconditional --photos <folder of dreamed images> -o dcgan.dnet` does, on frames read
+straight from videos (the command takes image files). The dreamed images here are the frames of two committed
+examples made with the real weights: examples/infinite_zoom.mp4 (48 frames of a dream zoom grown from noise) and
+examples/clip_dream.mp4 (36 frames of the demo clip dreamed with preset dream_dots). At 64 px and a few thousand CPU steps the generator learns the dreams' palette and textures
 (eyes, dots, swirls as texture), not scenes: a demonstration of the idea, not a tool.
 """
 

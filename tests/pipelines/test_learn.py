@@ -151,3 +151,20 @@ def test_unconditional_gan_writes_a_generator_and_a_sample_grid(tmp_path, images
     assert grid.shape[:2] == (2 * 10 + 2, 3 * 10 + 2)
     with pytest.raises(DreamreelError, match="holds a GAN generator .*, not a look network"):
         load_net(out)
+
+
+def test_keyframe_and_adversarial_terms_train_and_resume_with_the_critic(tmp_path, tiny_model, look, images):
+    keyframes = [(images[0], np.clip(1.0 - images[0], 0, 1)), (images[2], images[2][::-1].copy())]
+    settings = LearnSettings(**{**TINY, "steps": 6, "keyframe_weight": 1.0, "adversarial_weight": 0.1})
+    whole = learn(images, model=tiny_model, look=look, recipe=RECIPE, output=tmp_path / "w.dnet", settings=settings,
+                  keyframes=keyframes)
+    calls = []
+    assert learn(images, model=tiny_model, look=look, recipe=RECIPE, output=tmp_path / "p.dnet", settings=settings,
+                 keyframes=keyframes, cancel=lambda: calls.append(1) or len(calls) > 3) is None
+    reports = []
+    resumed = learn(images, model=tiny_model, look=look, recipe=RECIPE, output=tmp_path / "p.dnet",
+                    settings=settings, keyframes=keyframes, progress=reports.append)
+    assert reports[0].resumed_from == 3 and {"adversarial", "critic", "keyframe"} <= set(reports[-1].losses)
+    for a, b in zip(jax.tree_util.tree_leaves(load_net(whole).params),
+                    jax.tree_util.tree_leaves(load_net(resumed).params)):
+        np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)

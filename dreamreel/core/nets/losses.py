@@ -1,7 +1,7 @@
 """The losses a network learns a look from: the look's own loss (no slow targets), plus temporal and keyframe terms.
 
 style_look(model, paintings, *, content_layer, style_layers, ...) -> StyleLook   painting statistics taken once
-dream_look(model, objective, *, closeness_weight) -> DreamLook
+dream_look(model, objective, *, closeness_weight, strength=0.0) -> DreamLook
 look_terms(model, look, outputs (N, H, W, 3), inputs (N, H, W, 3)) -> {term: scalar}   unweighted
 look_total(look, terms) -> scalar                                                        the weighted sum
 temporal_term(outputs_next, outputs_prev, flow (N, H, W, 2), mask (N, H, W)) -> scalar
@@ -14,7 +14,9 @@ every frame or photo is a training example and no optimiser output is needed. We
 
 A dream look: the dream objective's relative gain over the input, -(f(out) - f(in)) / |f(in)| (0 for the identity,
 negative as the dream grows; relative, so the weight below does not depend on the layer's activation scale), plus
-closeness_weight times the mean squared change of the pixels, which stands in for the optimiser's few small steps.
+closeness_weight times the mean squared change of the pixels, which stands in for the optimiser's few small steps;
+with a strength (a network that holds it, NetConfig.strength) the change is fixed and the objective alone decides
+what the network dreams.
 
 Temporal term (Ruder et al., ReCoNet): the output of frame t+1 against the output of frame t warped into t+1 by
 the backward optical flow, on reliable pixels only: sum(mask * |o_{t+1} - warp(o_t)|^2) / (3 sum(mask)).
@@ -64,6 +66,7 @@ class DreamLook:
 
     objective: Objective
     closeness_weight: float = 1.0
+    strength: float = static(default=0.0)  # the mean |change| a network of this look holds (0: free)
 
     @property
     def layers(self) -> tuple[str, ...]:
@@ -86,13 +89,16 @@ def style_look(model: Model, paintings: Sequence[np.ndarray], *, content_layer: 
     return StyleLook(style, content_layer, float(content_weight), float(style_weight), float(tv_weight))
 
 
-def dream_look(model: Model, objective: Objective, *, closeness_weight: float = 1.0) -> DreamLook:
+def dream_look(model: Model, objective: Objective, *, closeness_weight: float = 1.0,
+               strength: float = 0.0) -> DreamLook:
     if closeness_weight < 0 or not np.isfinite(closeness_weight):
         raise DreamreelError(f"closeness weight must be 0 or more (got {closeness_weight:g})")
+    if not 0.0 <= strength < 1.0:
+        raise DreamreelError(f"a dream's strength must be in [0, 1) (got {strength:g})")
     objective = objective.bind(model.spec)
     if not objective.layers - {"input"}:
         raise DreamreelError(f"the dream objective {objective.describe()} reads no layer: nothing to learn")
-    return DreamLook(objective, float(closeness_weight))
+    return DreamLook(objective, float(closeness_weight), float(strength))
 
 
 def _content(name: str, outputs_features: jax.Array, inputs_features: jax.Array) -> jax.Array:

@@ -1,6 +1,6 @@
 """Small image-to-image networks that learn a look: a Johnson-style residual net with resize-convolutions.
 
-NetConfig(widths, residual_blocks, norm) -> the architecture, as data (it is saved with the weights)
+NetConfig(widths, residual_blocks, norm, strength) -> the architecture, as data (it is saved with the weights)
 build(config, dtype=None) -> flax module; module.apply({"params": p}, images (N, H, W, 3) in [0, 1]) -> same shape
 init_params(config, key) -> params
 apply_net(net, image (H, W, 3) or batch (N, H, W, 3)) -> same shape, float32 in (0, 1)   any size >= MIN_SIDE
@@ -14,6 +14,11 @@ The output is the input plus a learned residual in logit space, sigmoid(logit(x)
 (the last conv starts near zero), so a short training run begins at "the photo" and learns to add the look rather
 than first learning to reproduce the image, and it stays in (0, 1) without clipping away gradients.
 Inputs whose sides are not multiples of 4 are reflection-padded and the output cropped back.
+
+Held strength (dream looks, strength > 0): the output's change is scaled so that each image's mean |out - in| is
+`strength` (in [0, 1] units), then clipped to [0, 1], as the optimiser's clip mode holds its strength. The network
+then learns *what* to dream, not how much: trained and applied with the same scaling, it cannot drift into a
+saturated picture, and the dream objective needs no tuned weight against the change.
 """
 
 from __future__ import annotations
@@ -42,6 +47,7 @@ class NetConfig:
     widths: tuple[int, int, int] = (16, 32, 64)
     residual_blocks: int = 5
     norm: str = "instance"
+    strength: float = 0.0  # > 0: each output's mean |out - in| is held at this (dream looks)
 
     def __post_init__(self):
         object.__setattr__(self, "widths", tuple(int(w) for w in self.widths))
@@ -51,23 +57,38 @@ class NetConfig:
             raise DreamreelError(f"residual blocks must be 0 or more, got {self.residual_blocks}")
         if self.norm not in NORMS:
             raise DreamreelError(f"unknown norm {self.norm!r}; choose one of {', '.join(NORMS)}")
+        if not 0.0 <= self.strength < 1.0:
+            raise DreamreelError(f"net strength must be in [0, 1), got {self.strength}")
 
     def to_dict(self) -> dict:
         return {**asdict(self), "widths": list(self.widths)}
 
     @classmethod
     def from_dict(cls, data: dict) -> "NetConfig":
-        return cls(widths=tuple(data["widths"]), residual_blocks=int(data["residual_blocks"]), norm=data["norm"])
+        return cls(widths=tuple(data["widths"]), residual_blocks=int(data["residual_blocks"]), norm=data["norm"],
+                   strength=float(data.get("strength", 0.0)))
 
 
-def _conv(features: int, kernel: int, stride: int, dtype, name: str | None = None, init=None):
+def _conv(features: int, kernel: int, stride: int, dtype, name: str | None = None, init=None, padding="VALID"):
     extra = {"kernel_init": init} if init is not None else {}
-    return nn.Conv(features, (kernel, kernel), strides=(stride, stride), padding="VALID", dtype=dtype, name=name,
+    return nn.Conv(features, (kernel, kernel), strides=(stride, stride), padding=padding, dtype=dtype, name=name,
                    conv_general_dilated=fastconv.conv_general_dilated, **extra)
 
 
 def _reflect(x: jax.Array, pad: int) -> jax.Array:
     return jnp.pad(x, ((0, 0), (pad, pad), (pad, pad), (0, 0)), mode="reflect")
+
+
+def _padded_conv(x: jax.Array, features: int, kernel: int, stride: int, dtype, **conv) -> jax.Array:
+    """A convolution over x reflection-padded by kernel // 2 (VALID: output size input / stride; call it inside a
+    compact module, which then owns the convolution's parameters). A stride-1 3x3 convolution runs as
+    SAME on the padded input, its border cropped: the same numbers (no output reads the zero padding), but XLA:CPU
+    keeps it on its fast kernel, where VALID ran 4-6x slower whenever it narrowed the channels (640x360, 32 -> 16:
+    0.139 s against 0.036 s)."""
+    pad = kernel // 2
+    if stride != 1 or kernel != 3:
+        return _conv(features, kernel, stride, dtype, **conv)(_reflect(x, pad))
+    return _conv(features, kernel, stride, dtype, padding="SAME", **conv)(_reflect(x, pad))[:, pad:-pad, pad:-pad]
 
 
 class ConvLayer(nn.Module):
@@ -82,9 +103,9 @@ class ConvLayer(nn.Module):
 
     @nn.compact
     def __call__(self, x):
-        x = _conv(self.features, self.kernel, self.stride, self.dtype)(_reflect(x, self.kernel // 2))
-        if self.norm == "instance":
-            x = nn.InstanceNorm(dtype=self.dtype)(x)
+        x = _padded_conv(x, self.features, self.kernel, self.stride, self.dtype)
+        if self.norm == "instance":  # as a group norm of one channel per group: the same statistics, 3.5x faster
+            x = nn.GroupNorm(num_groups=self.features, dtype=self.dtype, name="InstanceNorm_0")(x)
         else:
             x = nn.GroupNorm(num_groups=min(8, self.features), dtype=self.dtype)(x)
         return nn.relu(x) if self.relu else x
@@ -106,10 +127,18 @@ class ResidualNet(nn.Module):
         for width in (w1, w0):  # resize-convolution: nearest x2, then a 3x3 conv
             x = layer(width, 3)(jnp.repeat(jnp.repeat(x, 2, axis=1), 2, axis=2))
         small = nn.initializers.variance_scaling(0.01, "fan_in", "truncated_normal")
-        residual = _conv(3, 9, 1, self.dtype, name="to_rgb", init=small)(_reflect(x, 4))
+        residual = _padded_conv(x, 3, 9, 1, self.dtype, name="to_rgb", init=small)
         squeezed = _EDGE + (1.0 - 2.0 * _EDGE) * jnp.clip(images, 0.0, 1.0)
         logit = jnp.log(squeezed) - jnp.log1p(-squeezed)
-        return jax.nn.sigmoid(logit.astype(jnp.float32) + residual.astype(jnp.float32))
+        out = jax.nn.sigmoid(logit.astype(jnp.float32) + residual.astype(jnp.float32))
+        return out if not self.config.strength else hold_strength(out, images, self.config.strength)
+
+
+def hold_strength(outputs: jax.Array, inputs: jax.Array, strength: float) -> jax.Array:
+    """inputs + k * (outputs - inputs), k per image so that its mean |change| is `strength`, clipped to [0, 1]."""
+    change = outputs - inputs
+    scale = strength / (jnp.mean(jnp.abs(change), axis=(1, 2, 3), keepdims=True) + 1e-6)
+    return jnp.clip(inputs + scale * change, 0.0, 1.0)
 
 
 def build(config: NetConfig, dtype=None) -> ResidualNet:

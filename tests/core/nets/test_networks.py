@@ -76,3 +76,18 @@ def test_group_norm_variant_runs():
     config = NetConfig(widths=(8, 8, 16), residual_blocks=1, norm="group")
     net = LearnedNet(config, init_params(config, jax.random.PRNGKey(1)), {})
     assert apply_net(net, photo((20, 24))).shape == (20, 24, 3)
+
+
+def test_a_held_strength_fixes_each_images_mean_change_and_old_configs_have_none(net):
+    held = NetConfig(widths=(4, 8, 8), residual_blocks=1, strength=0.05)
+    params = init_params(held, jax.random.PRNGKey(3))
+    images = np.stack([photo((32, 40)), 0.5 + 0.3 * (photo((32, 40))[::-1] - 0.5)])
+    out = np.asarray(build(held).apply({"params": params}, jnp.asarray(images)))
+    changes = np.abs(out - images).mean(axis=(1, 2, 3))
+    np.testing.assert_allclose(changes, 0.05, rtol=0.05)  # clipping at 0 and 1 may take a little off
+    free = np.abs(np.asarray(build(SMALL).apply({"params": net.params}, jnp.asarray(images))) - images).mean()
+    assert free < 0.03  # without a strength a fresh network stays near the identity
+    assert NetConfig.from_dict({"widths": [4, 8, 8], "residual_blocks": 1, "norm": "group"}).strength == 0.0
+    assert NetConfig.from_dict(held.to_dict()) == held
+    with pytest.raises(DreamreelError, match="strength"):
+        NetConfig(strength=1.5)
