@@ -46,7 +46,7 @@ from dreamreel.io.footage import footage
 from dreamreel.models import load_model
 from dreamreel.motion.flow import flow_pair, reliability_mask
 from dreamreel.motion.warp import flow_coords, warp
-from dreamreel.pipelines.clip import dream_clip, flicker, strength, style_clip
+from dreamreel.pipelines.clip import dream_clip, flicker, strength, style_clip, style_passes
 from dreamreel.settings import load_clip_preset
 
 SPANS = (1, 2, 5, 10)
@@ -127,6 +127,8 @@ def outputs(method, mode, frames, model, objective, styles, s):
     if method == "previous":
         return previous_dream(frames, model, objective, s) if mode == "dream" else previous_style(frames, styles,
                                                                                                    model, s)
+    if method == "ours" and mode == "style" and s.passes > 1:
+        return style_passes(frames, styles, model=model, settings=s)
     if method == "ours":
         run_ = dream_clip(frames, model=model, objective=objective, settings=s) if mode == "dream" else style_clip(
             frames, styles, model=model, settings=s)
@@ -176,7 +178,7 @@ def run_one(args) -> None:
         print(f"frame {t}: strength {levels[-1]:.2f} energy {energies[-1]:.4g} ({time.time() - started:.0f} s)",
               flush=True)
         if (t + 1) % 10 == 0 or t + 1 == len(frames):
-            result = {"clip": args.clip, "mode": args.mode, "method": args.method, "frames": t + 1,
+            result = {"clip": args.clip, "mode": args.mode, "method": args.method, "tag": args.tag, "frames": t + 1,
                       "size": list(frames[0].shape[:2]), "preset": PRESETS[args.mode], "overrides": args.set,
                       "settings": {k: v for k, v in dataclasses.asdict(s).items() if k != "style"},
                       "strength": levels, "energy": energies, "seconds": time.time() - started,
@@ -207,7 +209,8 @@ def add_flicker(stem: Path) -> dict:
 
 
 def run_name(args) -> str:
-    return f"{args.clip}_{args.mode}_{args.method}_{args.frames}f_{args.max_side or 'native'}"
+    tag = f"_{args.tag}" if args.tag else ""
+    return f"{args.clip}_{args.mode}_{args.method}{tag}_{args.frames}f_{args.max_side or 'native'}"
 
 
 def to_uint8(image):
@@ -216,8 +219,11 @@ def to_uint8(image):
 
 # --- figures ------------------------------------------------------------------------------------------------------
 
-def steadiness(levels: list[float]) -> dict:
-    """Frame 0 and the worst 10-frame window against the mean of frames 10..end (the issue's criterion)."""
+def steadiness(levels: list[float]) -> dict | None:
+    """Frame 0 and the worst 10-frame window against the mean of frames 10..end (the issue's criterion); None for a
+    run of 10 frames or fewer (nothing to compare with)."""
+    if len(levels) <= 10:
+        return None
     mean = float(np.mean(levels[10:]))
     windows = [float(np.mean(levels[i:i + 10])) for i in range(10, len(levels) - 9)]
     return {"mean_10_end": mean, "frame0_off": levels[0] / mean - 1,
@@ -263,14 +269,22 @@ def report(folder: Path) -> str:
              "|---|---|---|---|---|---|---|---|---|---|---|"]
     for r in runs:
         st, en = steadiness(r["strength"]), steadiness(r["energy"])
-        fl = " / ".join(f"{r['flicker_x1000'][str(j)]:.2f}" for j in SPANS) if "flicker_x1000" in r else "-"
-        raw = (" / ".join(f"{r['footage_flicker_x1000'][str(j)]:.2f}" for j in SPANS)
+        fl = " / ".join(_span(r["flicker_x1000"], j) for j in SPANS) if "flicker_x1000" in r else "-"
+        raw = (" / ".join(_span(r["footage_flicker_x1000"], j) for j in SPANS)
                if "footage_flicker_x1000" in r else "-")
-        lines.append(f"| {r['clip']} | {r['mode']} | {r['method']} | {r['frames']} | {r['size'][1]}x{r['size'][0]} | "
-                     f"{r['strength'][0]:.1f} / {st['mean_10_end']:.1f} ({st['frame0_off']:+.0%}) | "
-                     f"{st['worst_window_off']:.0%} | {en['frame0_off']:+.0%} "
-                     f"(worst window {en['worst_window_off']:.0%}) | {fl} | {raw} | {r['seconds'] / r['frames']:.1f} |")
+        held = (f"{r['strength'][0]:.1f} / {st['mean_10_end']:.1f} ({st['frame0_off']:+.0%}) | "
+                f"{st['worst_window_off']:.0%}" if st else f"{r['strength'][0]:.1f} / - | -")
+        energy = f"{en['frame0_off']:+.0%} (worst window {en['worst_window_off']:.0%})" if en else "-"
+        lines.append(f"| {r['clip']} | {r['mode']} | {r.get('tag') or r['method']} | {r['frames']} | "
+                     f"{r['size'][1]}x{r['size'][0]} | {held} | {energy} | {fl} | {raw} | "
+                     f"{r['seconds'] / r['frames']:.1f} |")
     return "\n".join(lines)
+
+
+def _span(flickers: dict, span: int) -> str:
+    """A span no track survives (a clip shorter than it) shows as '-', not as 0."""
+    value = flickers[str(span)]
+    return f"{value:.2f}" if value > 0 else "-"
 
 
 def main() -> None:
@@ -282,6 +296,7 @@ def main() -> None:
     parser.add_argument("--frames", type=int, default=200)
     parser.add_argument("--max-side", type=int, default=None, help="default: the clip's native size")
     parser.add_argument("--set", action="append", default=[], help="preset override KEY=VALUE")
+    parser.add_argument("--tag", default="", help="names a variant (e.g. other --set values) in the run's name")
     parser.add_argument("--out", type=Path, default=Path("/tmp/clip_quality"))
     parser.add_argument("--sheet", type=Path, default=None, help="write a contact sheet (JPEG) here")
     parser.add_argument("--flicker-only", action="store_true", help="measure the flicker of a saved (partial) run")

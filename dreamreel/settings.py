@@ -127,6 +127,9 @@ class ClipSettings:
     first_iterations: int = setting(200, integer(1, 100_000), "style mode: iterations of the first frame")
     iterations: int = setting(60, integer(1, 100_000), "style mode: optimiser iterations per frame")
     first_scales: int = setting(2, integer(1, 8), "style mode: scales of the first frame")
+    passes: int = setting(1, integer(1, 64), "style mode: passes over the clip in alternating directions (Ruder et "
+                                             "al.); above 1 the whole clip is painted in memory, `iterations` per "
+                                             "frame per pass")
     learning_rate: float = setting(_STYLE["learning_rate"], number(0.0, 1.0, low_open=True),
                                    "style mode: Adam's learning rate")
     loss: str = setting(_STYLE["loss"], choice(STYLE_LOSSES), "style mode: Gram matrices or mean and covariance")
@@ -138,7 +141,7 @@ class ClipSettings:
 
 DREAM_ONLY = ("strength", "first_steps", "steps", "step_size", "carry", "tile_size", "jitter", "normalize")
 STYLE_ONLY = ("style", "content_weight", "style_weight", "tv_weight", "temporal_weight", "first_iterations",
-              "iterations", "first_scales", "learning_rate", "loss", "original_colors")
+              "iterations", "first_scales", "passes", "learning_rate", "loss", "original_colors")
 
 ANIMATION_SECTIONS: dict[str | None, type] = {None: RenderSettings, "camera": Camera, "objective": Recipe}
 CLIP_SECTIONS: dict[str | None, type] = {None: ClipSettings, "objective": Recipe}

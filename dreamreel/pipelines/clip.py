@@ -43,6 +43,7 @@ Each frame's work is one jitted program at one size (objective leaves change, sh
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from typing import Callable, Iterable, Iterator, NamedTuple, Sequence
 
@@ -60,6 +61,7 @@ from ..io import resize
 from ..models.registry import Model
 from ..motion.flow import flow_pair, reliability_mask
 from ..motion.warp import follow
+import cv2
 from ..settings import ClipSettings
 from .stream import Frame
 
@@ -67,8 +69,13 @@ MAX_DREAM_GAIN = 16.0  # a first frame that stopped short of the strength (first
 CHUNK = 4  # the first frame's steps run in chunks of this many, checking the strength in between
 SETTLE = 2  # ordinary frame updates on the first frame (each develops the pattern as much as a frame of the shot)
 MAX_STYLE_GAIN = 2.0  # style detail is only ever restored from warping losses, never invented
+PASS_BLEND = 0.5  # Ruder et al.'s delta: a later pass starts half from the neighbour, half from its last result
 MATCH = 0.1  # a remembered pixel counts only where its raw colour, carried along the flow, is this close to now's
 CUT_UNRELIABLE = 0.75  # a cut also needs the flow to fail on this share of the frame (a fast pan alone is no cut)
+CARRY_INTERPOLATION = "lanczos"
+SPREAD_POWER = 1.0
+SPREAD_RADIUS = 0.08
+SPREAD_GAIN = 4.0
 
 
 # --- measures and pure helpers ----------------------------------------------------------------------------------
@@ -92,6 +99,14 @@ def hold_strength(image: np.ndarray, raw: np.ndarray, target: float, max_gain: f
         mid = 0.5 * (low + high)
         low, high = (mid, high) if strength(held(mid), raw) < target else (low, mid)
     return held(0.5 * (low + high))
+
+
+def spread(detail: np.ndarray, radius: float, max_gain: float, power: float = 1.0) -> np.ndarray:
+    if power == 0:
+        return detail
+    local = cv2.GaussianBlur(np.abs(detail).mean(axis=-1), (0, 0), radius)
+    gain = np.clip((local.mean() / np.maximum(local, 1e-8)) ** power, 1.0 / max_gain, max_gain)
+    return detail * gain[..., None]
 
 
 def long_term(warped: Sequence[np.ndarray], masks: Sequence[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
@@ -183,7 +198,7 @@ def _recall(memory: list[Remembered], raw: np.ndarray, s: ClipSettings):
         # the flow's own check passes some pixels a mover has just uncovered: the detail must also sit on the
         # same colour it was dreamed on
         matches = np.abs(follow(m.raw, back) - raw).mean(axis=-1) < MATCH
-        details.append(follow(m.out - m.raw, back))
+        details.append(follow(m.out - m.raw, back, CARRY_INTERPOLATION))
         masks.append(mask * matches)
     return details, masks
 
@@ -234,7 +249,7 @@ def _dream_first(model, objective, raw, key, s: ClipSettings, target: float) -> 
         image = dream_steps(model, objective, image, jax.random.fold_in(key, 0), done, last, s.step_size,
                             tile_size=s.tile_size, max_shift=shift, normalize=s.normalize)
         done = last
-    out = hold_strength(np.asarray(image), raw, target, MAX_DREAM_GAIN)
+    out = _hold_dream(np.asarray(image), raw, target)
     for settle in range(SETTLE):
         out = _dream_update(model, objective, raw, out - raw, jax.random.fold_in(key, 1 + settle), s, target)
     return out
@@ -244,7 +259,12 @@ def _dream_update(model, objective, raw, detail, key, s: ClipSettings, target: f
     start = jnp.asarray(np.clip(raw + s.carry * detail, 0.0, 1.0))
     dreamed = dream_steps(model, objective, start, key, 0, s.steps, s.step_size, tile_size=s.tile_size,
                           max_shift=tile_shift(raw.shape[:2], s.tile_size, s.jitter), normalize=s.normalize)
-    return hold_strength(np.asarray(dreamed), raw, target, MAX_DREAM_GAIN)
+    return _hold_dream(np.asarray(dreamed), raw, target)
+
+
+def _hold_dream(dreamed, raw, target):
+    radius = SPREAD_RADIUS * min(raw.shape[:2])
+    return hold_strength(raw + spread(dreamed - raw, radius, SPREAD_GAIN, SPREAD_POWER), raw, target, MAX_DREAM_GAIN)
 
 
 # --- style mode -------------------------------------------------------------------------------------------------
@@ -267,9 +287,7 @@ def style_clip(frames: Iterable[np.ndarray], styles: Sequence[np.ndarray], *, mo
             target = float(np.float32(strength(out, raw))) if target is None else target
         else:
             if s_loss is None:  # the style statistics at the clip's size, once
-                side = max(raw.shape[:2])
-                s_loss = style_loss(model, [resize(np.asarray(p, np.float32), *fit_size(np.shape(p), side))
-                                            for p in styles], loss=s.loss)
+                s_loss = _style_statistics(model, styles, raw, s)
             out = _style_update(model, s_loss, raw, recalled, jax.random.fold_in(jax.random.PRNGKey(s.seed), index),
                                 s)
         out = hold_strength(out, raw, target, MAX_STYLE_GAIN)
@@ -284,13 +302,94 @@ def _style_update(model, s_loss, raw, recalled, key, s: ClipSettings) -> np.ndar
     carried, weight = long_term(details, masks)
     # where no remembered frame is reliable, start from the previous frame's look anyway (Ruder et al.: a warped
     # start converges faster than the raw frame); the temporal loss holds only the reliable pixels
-    start = np.clip(raw + carried + (1.0 - weight[..., None]) * details[0], 0.0, 1.0)
+    start = raw + carried + (1.0 - weight[..., None]) * details[0]
+    return _paint(model, s_loss, raw, start, carried, weight, key, s)
+
+
+def _paint(model, s_loss, raw, start, carried, weight, key, s: ClipSettings) -> np.ndarray:
+    """s.iterations of Adam on the Gatys loss plus the temporal loss towards raw + carried where weight > 0."""
     objective = gatys_objective(content_loss(model, raw), s_loss, content_weight=s.content_weight,
                                 style_weight=s.style_weight, tv_weight=s.tv_weight,
                                 extra=s.temporal_weight * temporal(np.clip(raw + carried, 0.0, 1.0), weight))
-    image, _ = run(Adam(clip=True), Whole(), model, objective, jnp.asarray(start), key, s.iterations,
-                   rate=s.learning_rate)
+    image, _ = run(Adam(clip=True), Whole(), model, objective, jnp.asarray(np.clip(start, 0.0, 1.0)), key,
+                   s.iterations, rate=s.learning_rate)
     return np.clip(np.asarray(image), 0.0, 1.0)
+
+
+# --- style mode, several passes ---------------------------------------------------------------------------------
+
+class Link(NamedTuple):
+    """The motion between frames i and i + 1: each one's detail carried into the other, and where that holds."""
+    to_next: np.ndarray  # flow on frame i + 1's grid back to frame i
+    next_mask: np.ndarray
+    to_previous: np.ndarray  # flow on frame i's grid forward to frame i + 1
+    previous_mask: np.ndarray
+
+
+def _link(raw: np.ndarray, next_raw: np.ndarray, s: ClipSettings) -> Link:
+    forward, backward = flow_pair(raw, next_raw, method=s.flow_method)
+    next_mask, previous_mask = reliability_mask(backward, forward), reliability_mask(forward, backward)
+    if scene_cut(raw, next_raw, next_mask, s.cut_threshold):
+        next_mask, previous_mask = np.zeros_like(next_mask), np.zeros_like(previous_mask)
+    # as in _recall: the carried detail must also land on the colour it was made on
+    next_mask = next_mask * (np.abs(follow(raw, backward) - next_raw).mean(axis=-1) < MATCH)
+    previous_mask = previous_mask * (np.abs(follow(next_raw, forward) - raw).mean(axis=-1) < MATCH)
+    return Link(backward, next_mask, forward, previous_mask)
+
+
+def _neighbour(details, links, i: int, j: int):
+    """Frame j's detail carried into frame i (j = i +- 1) and its mask, or None outside the clip."""
+    if not 0 <= j < len(details):
+        return None
+    link = links[min(i, j)]
+    flow, mask = (link.to_next, link.next_mask) if j < i else (link.to_previous, link.previous_mask)
+    return follow(details[j], flow, CARRY_INTERPOLATION), mask
+
+
+def style_passes(frames: Sequence[np.ndarray], styles: Sequence[np.ndarray], *, model: Model,
+                 settings: ClipSettings) -> list[np.ndarray]:
+    """Ruder et al.'s multi-pass processing: style_clip's forward pass, then settings.passes - 1 passes in
+    alternating directions (backward, forward, ...). In a pass, frame i starts from PASS_BLEND x the frame before it
+    in the pass (this pass's result, carried along the flow where reliable) and the rest of its own previous
+    result, and the temporal loss pulls it towards both neighbours where they are reliable (the one behind from
+    this pass, the one ahead from the last): what one direction could not see, the other brings."""
+    s = settings
+    raws = [np.asarray(f, np.float32) for f in frames]
+    details, target = [], None
+    for _, state in style_clip(raws, styles, model=model, settings=dataclasses.replace(s, original_colors=False)):
+        details.append(state["outs"][0] - raws[len(details)])
+        target = float(state["strength"])
+    links = [_link(a, b, s) for a, b in zip(raws, raws[1:])]
+    s_loss = _style_statistics(model, styles, raws[0], s)
+    for number in range(1, s.passes):
+        step = 1 if number % 2 == 0 else -1
+        for i in (range(len(raws)) if step == 1 else range(len(raws) - 1, -1, -1)):
+            details[i] = _pass_update(model, s_loss, raws, details, links, i, step, target,
+                                      jax.random.fold_in(jax.random.PRNGKey(s.seed), number * len(raws) + i), s)
+    outs = [np.clip(raw + detail, 0.0, 1.0) for raw, detail in zip(raws, details)]
+    return [np.asarray(transfer_luminance(o, r)) for o, r in zip(outs, raws)] if s.original_colors else outs
+
+
+def _pass_update(model, s_loss, raws, details, links, i, step, target, key, s: ClipSettings) -> np.ndarray:
+    raw = raws[i]
+    behind, ahead = _neighbour(details, links, i, i - step), _neighbour(details, links, i, i + step)
+    start = raw + details[i]
+    if behind is not None:
+        carried, mask = behind
+        start = raw + PASS_BLEND * mask[..., None] * carried + (1.0 - PASS_BLEND * mask[..., None]) * details[i]
+    pairs = [n for n in (behind, ahead) if n is not None]
+    total = sum(m for _, m in pairs)
+    carried = sum(m[..., None] * d for d, m in pairs) / np.maximum(total, 1e-6)[..., None]
+    weight = np.minimum(total, 1.0)
+    out = hold_strength(_paint(model, s_loss, raw, start, carried, weight, key, s), raw, target, MAX_STYLE_GAIN)
+    return out - raw
+
+
+def _style_statistics(model, styles, frame, s: ClipSettings):
+    """The style loss with the paintings at the clip's size."""
+    side = max(frame.shape[:2])
+    return style_loss(model, [resize(np.asarray(p, np.float32), *fit_size(np.shape(p), side)) for p in styles],
+                      loss=s.loss)
 
 
 # --- the clip as a frame source ---------------------------------------------------------------------------------
@@ -315,6 +414,9 @@ class ClipSource:
         return self.total
 
     def frames(self, start: int = 0, state: dict | None = None) -> Iterator[Frame]:
+        if self.settings.mode == "style" and self.settings.passes > 1:
+            yield from self._passes(start)
+            return
         state = state if state and start else None
         raws = self.raw_frames(start)
         if self.settings.mode == "dream":
@@ -325,3 +427,10 @@ class ClipSource:
                                  first_index=start)
         for index, (image, next_state) in enumerate(outputs, start=start):
             yield Frame(index, index, image, next_state)
+
+    def _passes(self, start: int) -> Iterator[Frame]:
+        """Several passes need the whole clip: it is painted in memory, and a resume paints it again (the same
+        seed gives the same frames) and continues from `start`."""
+        images = style_passes(list(self.raw_frames(0)), self.styles, model=self.model, settings=self.settings)
+        for index in range(start, len(images)):
+            yield Frame(index, index, images[index], {})

@@ -11,7 +11,7 @@ from dreamreel.core.dream import dream
 from dreamreel.core.objectives import layer
 from dreamreel.errors import DreamreelError
 from dreamreel.pipelines.clip import (ClipSource, colour_distance, dream_clip, flicker, hold_strength, long_term,
-                                      scene_cut, strength, style_clip, temporal_error)
+                                      scene_cut, strength, style_clip, style_passes, temporal_error)
 from dreamreel.settings import ClipSettings
 
 OBJ = layer("block3_conv2")
@@ -155,9 +155,20 @@ def test_style_clip_is_steadier_than_styling_each_frame_and_holds_its_strength(t
         next(style_clip(clip, [], model=tiny_model, settings=STYLE))
 
 
+def test_passes_in_both_directions_lower_the_flicker_and_keep_the_strength(tiny_model, clip, style_image):
+    one = style_passes(clip, [style_image], model=tiny_model, settings=STYLE)
+    assert all(np.array_equal(a, b) for a, b in zip(one, images(style_clip(clip, [style_image], model=tiny_model,
+                                                                             settings=STYLE))))
+    three = style_passes(clip, [style_image], model=tiny_model, settings=dataclasses.replace(STYLE, passes=3))
+    assert temporal_error(three, clip) < 0.9 * temporal_error(one, clip)
+    levels = [strength(o, f) for o, f in zip(three, clip)]
+    assert max(levels) - min(levels) < 1e-3 * levels[0] + 1e-5, levels
+
+
 # --- resume ----------------------------------------------------------------------------------------------------
 
-@pytest.mark.parametrize("settings", [DREAM, STYLE], ids=["dream", "style"])
+@pytest.mark.parametrize("settings", [DREAM, STYLE, dataclasses.replace(STYLE, passes=2)],
+                         ids=["dream", "style", "style-passes"])
 def test_a_clip_source_resumes_from_its_state_exactly(tiny_model, clip, style_image, settings):
     settings = dataclasses.replace(settings, memory_every=2)
     source = ClipSource(lambda first: iter(clip[first:]), len(clip), tiny_model, settings, OBJ, [style_image])
