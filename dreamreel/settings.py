@@ -111,10 +111,10 @@ class ClipSettings:
                               "dream mode: mean change of a pixel in grey levels (of 255), held in every frame")
     first_steps: int = setting(40, integer(0, 10_000), "dream mode: the first frame of a shot is dreamed until it is "
                                                        "as strong as `strength` (at most this many steps)")
-    steps: int = setting(4, integer(0, 1000), "dream steps per frame, on top of the carried detail")
+    steps: int = setting(2, integer(0, 1000), "dream steps per frame, on top of the carried detail")
     step_size: float = _from_dream("step_size")
-    carry: float = setting(0.9, number(0.0, 0.999), "how much of the previous frame's dream detail is carried "
-                                                    "(below 1, so stale detail fades)")
+    carry: float = setting(0.97, number(0.0, 0.999), "how much of the previous frame's dream detail is carried "
+                                                     "(below 1, so stale detail fades)")
     tile_size: int = _from_dream("tile_size")
     jitter: int = setting(16, integer(0, 4096), "random shift in pixels before each step")
     normalize: str = setting(_DREAM["normalize"], choice(NORMALIZATIONS), "gradient normalisation")

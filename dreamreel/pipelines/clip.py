@@ -4,9 +4,11 @@ dream_clip(frames, *, model, objective, settings, state=None, first_index=0) -> 
 style_clip(frames, styles, *, model, settings, state=None, first_index=0) -> iterator of (image, state)
     frames: (H, W, 3) float32 RGB in [0, 1]; image: the same shape; state: {name: array}, all the next frame needs
     (hand it back with the next frame's index to continue a clip exactly: resume)
+style_passes(frames, styles, *, model, settings) -> [image]   settings.passes passes in alternating directions
 ClipSource(raw_frames, total, model, settings, objective, styles) -> a stream.FrameSource (resumable)
 strength(image, raw) -> float                      mean |image - raw|: how far the look is from the footage
 hold_strength(image, raw, target, max_gain) -> image    the look (image - raw) scaled to that strength
+spread(detail (H, W, 3), radius, max_gain) -> (H, W, 3)   the look evened out over the frame
 long_term(warped [(H, W, C)], masks [(H, W)]) -> (H, W, C), (H, W)   each pixel from the nearest frame seeing it
 colour_distance(a, b) -> float in [0, 1]           total variation distance of the 8x8x8 colour histograms
 scene_cut(previous_raw, raw, mask, threshold) -> bool
@@ -24,19 +26,28 @@ fails on most of the frame (bikes.mp4 has five; their pairs measure 0.27-0.75 an
 pairs at most 0.07 at the 95th percentile). A cut forgets every remembered frame: the new shot starts afresh.
 
 Dream mode. What is carried is the dream's *detail* (dreamed - raw): start_t = raw_t + carry * long_term detail,
-then `steps` dream steps, then the detail is scaled so that mean |dreamed - raw| = strength (grey levels): the
-strength is held by construction, frame after frame and shot after shot, where a free-running carry settles at
-whatever the flow's losses leave (on filmed footage the old first frame was 40 % stronger than frame 20). carry < 1
-and the fresh steps renew the detail, so stale detail fades. The first frame of a shot takes plain dream steps until it
-is as strong as the setting (at most `first_steps`), then two ordinary updates on itself: it shows the look the
-following frames keep, where the old octave dream was a one-off peak that deflated within a second. (The pattern
-still deepens over a shot: see benchmarks/RESULTS.md, "Clips on real footage".)
+then `steps` dream steps; then the detail is *spread* (each region's detail scaled towards the frame's mean
+strength, regions of SPREAD_RADIUS x the short side, gains within [1/4, 4]) and scaled as a whole so that
+mean |dreamed - raw| = strength (grey levels): the strength is held by construction, frame after frame and shot
+after shot, where a free-running carry settles at whatever the flow's losses leave (on filmed footage the old first
+frame was 40 % stronger than frame 20). Why spread: DeepDream's gradient is largest where a pattern already is, so
+under one gain for the whole frame the dream gathered in a few regions (bikes: the van's window) while the rest
+stayed raw, and a gathered look flickers more (the same mean change in fewer pixels is a larger squared change,
+and those few regions are where every frame's steps pile up). On bikes' first 45 frames at 320 px spreading alone
+took the 10-frame temporal error from 3.6 to 1.6 (x1000); a slower renewal (carry 0.97 and 2 steps a frame instead
+of 0.9 and 4) to 1.3, against 2.3 for the algorithm before this work, which deflated to 6 grey levels
+(benchmarks/RESULTS.md, "Clips on real footage"). carry < 1 and the fresh steps renew the detail, so stale detail
+fades. The first frame of a shot takes plain dream steps until it is as strong as the setting (at most
+`first_steps`), then two ordinary updates on itself: it shows the look the following frames keep, where the old
+octave dream was a one-off peak that deflated within a second.
 
 Style mode (Ruder et al.). Each frame starts from its raw frame plus the carried stylisation (stylised - raw of the
 remembered frames, warped; content is never resampled twice, so it does not blur) and minimises the Gatys loss plus
 temporal_weight * |x - (raw + long-term stylisation)|^2 on the pixels some remembered frame sees reliably. The first
 frame of the clip is stylised fully (multi-scale); its strength is held for the whole clip as in dream mode, so the
 per-frame iterations cannot wash it out and a shot after a cut (stylised fully again) keeps the clip's strength.
+With `passes` > 1 (Ruder et al.'s multi-pass processing) the clip is then painted again in alternating directions,
+each frame pulled towards both its neighbours: style_passes, in memory.
 
 Each frame's work is one jitted program at one size (objective leaves change, shapes do not).
 """

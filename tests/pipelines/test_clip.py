@@ -2,6 +2,7 @@
 
 import dataclasses
 
+import cv2
 import numpy as np
 import pytest
 from conftest import photo
@@ -10,6 +11,7 @@ from synthetic import moving_square_clip, pan_clip
 from dreamreel.core.dream import dream
 from dreamreel.core.objectives import layer
 from dreamreel.errors import DreamreelError
+from dreamreel.pipelines import clip as clip_pipeline
 from dreamreel.pipelines.clip import (ClipSource, colour_distance, dream_clip, flicker, hold_strength, long_term,
                                       scene_cut, spread, strength, style_clip, style_passes, temporal_error)
 from dreamreel.settings import ClipSettings
@@ -113,6 +115,17 @@ def test_dream_clip_is_steadier_than_dreaming_each_frame(tiny_model, clip):
 def test_the_dream_is_as_strong_in_every_frame_as_the_setting_says(tiny_model, clip):
     ours = images(dream_clip(clip, model=tiny_model, objective=OBJ, settings=DREAM))
     assert [round(strength(o, f) * 255, 2) for o, f in zip(ours, clip)] == [12.0] * len(clip)
+
+
+def test_the_dream_is_spread_over_the_frame_not_gathered_where_it_began(tiny_model, clip, monkeypatch):
+    def unevenness(outs):  # spatial coefficient of variation of the look's local strength in the last frame
+        local = cv2.GaussianBlur(np.abs(outs[-1] - clip[-1]).mean(axis=-1), (0, 0), 4.0)[8:-8, 8:-8]
+        return local.std() / local.mean()
+
+    spread_out = images(dream_clip(clip, model=tiny_model, objective=OBJ, settings=DREAM))
+    monkeypatch.setattr(clip_pipeline, "SPREAD_GAIN", 1.0)  # a gain within [1, 1]: one gain for the whole frame
+    gathered = images(dream_clip(clip, model=tiny_model, objective=OBJ, settings=DREAM))
+    assert unevenness(spread_out) < 0.7 * unevenness(gathered), (unevenness(spread_out), unevenness(gathered))
 
 
 def test_no_drift_over_a_long_static_shot(tiny_model):
