@@ -242,7 +242,10 @@ def dream_clip(frames: Iterable[np.ndarray], *, model: Model, objective: Objecti
         if recalled is None:  # the first frame of a shot
             out = _dream_first(model, objective, raw, key, s, target)
         else:
-            detail, _ = long_term(*recalled)
+            detail, weight = long_term(*recalled)
+            # as in style mode: where no remembered frame is reliable, the previous frame's detail anyway (the steps
+            # then refine a pattern; started from nothing, the spread would amplify the first steps' colour noise)
+            detail = detail + (1.0 - weight[..., None]) * recalled[0][0]
             out = _dream_update(model, objective, raw, detail, key, s, target)
         memory = (_remember(memory, Remembered(index, raw, out), s) if recalled is not None
                   else [Remembered(index, raw, out)])
