@@ -195,12 +195,18 @@ def save(stem: Path, result: dict, outs: list[np.ndarray], frames: list[np.ndarr
     os.replace(f"{stem}.json.part", f"{stem}.json")
 
 
-def add_flicker(stem: Path) -> dict:
-    """Flicker of a saved run's outputs and of its footage (computed once, after the run)."""
+def add_flicker(stem: Path, upto: int | None = None) -> dict:
+    """Flicker of a saved run's outputs and of its footage (computed once, after the run), over its first `upto`
+    frames (all by default: two runs cut short at different frames are compared over the frames both have)."""
     result = json.loads(Path(f"{stem}.json").read_text())
     with np.load(f"{stem}.npz") as data:
-        outs = [o.astype(np.float32) / 255 for o in data["outputs"]]
-        frames = [f.astype(np.float32) / 255 for f in data["inputs"]]
+        outs = [o.astype(np.float32) / 255 for o in data["outputs"][:upto]]
+        frames = [f.astype(np.float32) / 255 for f in data["inputs"][:upto]]
+    if upto:  # saved beside the whole run's figures, as its own row of the report
+        result["seconds"] *= len(outs) / result["frames"]
+        result["frames"], result["strength"], result["energy"] = len(outs), result["strength"][:upto], \
+            result["energy"][:upto]
+        stem = Path(f"{stem}_first{upto}")
     cut = result["settings"]["cut_threshold"]
     result["flicker_x1000"] = {j: e * 1000 for j, e in flicker(outs, frames, SPANS, cut_threshold=cut).items()}
     result["footage_flicker_x1000"] = {j: e * 1000 for j, e in flicker(frames, frames, SPANS,
@@ -305,6 +311,7 @@ def main() -> None:
     parser.add_argument("--sheet-with", nargs="*", default=[], help="more runs (names in --out) as columns")
     parser.add_argument("--sheet-frames", default=",".join(map(str, SHEET_FRAMES)), help="the frames shown")
     parser.add_argument("--flicker-only", action="store_true", help="measure the flicker of a saved (partial) run")
+    parser.add_argument("--upto", type=int, default=None, help="with --flicker-only: over the first UPTO frames")
     parser.add_argument("--report", type=Path, default=None, help="print the tables of the runs in this folder")
     parser.add_argument("--plot", default=None, help="with --report: PREFIX_strength.png and PREFIX_energy.png")
     parser.add_argument("--only", default="", help="with --plot: only the runs whose name contains this")
@@ -321,7 +328,7 @@ def main() -> None:
     stem = args.out / run_name(args)
     if not args.flicker_only:
         run_one(args)
-    result = add_flicker(stem)
+    result = add_flicker(stem, args.upto)
     if args.sheet:
         others = [args.out / name for name in args.sheet_with]
         contact_sheet([stem, *others], [f"{PRESETS[args.mode]} ({args.tag or args.method})", *args.sheet_with],
