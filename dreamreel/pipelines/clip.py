@@ -39,7 +39,7 @@ of 0.9 and 4) to 1.3, against 2.3 for the algorithm before this work, which defl
 (benchmarks/RESULTS.md, "Clips on real footage"). carry < 1 and the fresh steps renew the detail, so stale detail
 fades. Where no remembered frame is reliable (a region coming into view, a surface without texture) the previous
 frame's detail is carried anyway, as style mode does: started from nothing, a few steps are mostly colour noise
-that the spread would amplify (native bikes, first 30 frames: 10-frame error 1.46 -> 0.84 x1000). The first frame of a shot takes plain dream steps until it is as strong as the setting (at most
+that the spread would amplify (native bikes, first 30 frames: 10-frame error 1.44 -> 0.84 x1000). The first frame of a shot takes plain dream steps until it is as strong as the setting (at most
 `first_steps`), then two ordinary updates on itself: it shows the look the following frames keep, where the old
 octave dream was a one-off peak that deflated within a second.
 
