@@ -263,8 +263,9 @@ def strength_plot(results: list[dict], target: Path, key: str = "strength", heig
         points = np.array([[margin + i * width / max(n - 1, 1), margin + height * (1 - v / top)]
                            for i, v in enumerate(r[key])], np.int32)
         cv2.polylines(chart, [points], False, colours[k % 4], 2, cv2.LINE_AA)
-        cv2.putText(chart, f"{r['clip']} {r['mode']} {r.get('tag') or r['method']}", (margin + 10, margin + 18 * (k + 1)),
-                    cv2.FONT_HERSHEY_SIMPLEX, 0.5, colours[k % 4], 1, cv2.LINE_AA)
+        label = f"{r['clip']} {r['mode']} {r.get('tag') or r['method']}"
+        cv2.putText(chart, label, (margin + 10, margin + 18 * (k + 1)), cv2.FONT_HERSHEY_SIMPLEX, 0.5,
+                    colours[k % 4], 1, cv2.LINE_AA)
     cv2.rectangle(chart, (margin, margin), (margin + width, margin + height), (0, 0, 0), 1)
     cv2.putText(chart, f"{key} per frame (0..{n - 1}); top of chart {top:.3g}", (margin, height + margin + 28),
                 cv2.FONT_HERSHEY_SIMPLEX, 0.5, (0, 0, 0), 1, cv2.LINE_AA)

@@ -27,21 +27,23 @@ pairs at most 0.07 at the 95th percentile). A cut forgets every remembered frame
 
 Dream mode. What is carried is the dream's *detail* (dreamed - raw): start_t = raw_t + carry * long_term detail,
 then `steps` dream steps; then the detail is *spread* (each region's detail scaled towards the frame's mean
-strength, regions of SPREAD_RADIUS x the short side, gains within [1/4, 4]) and scaled as a whole so that
-mean |dreamed - raw| = strength (grey levels): the strength is held by construction, frame after frame and shot
-after shot, where a free-running carry settles at whatever the flow's losses leave (on filmed footage the old first
-frame was 40 % stronger than frame 20). Why spread: DeepDream's gradient is largest where a pattern already is, so
-under one gain for the whole frame the dream gathered in a few regions (bikes: the van's window) while the rest
-stayed raw, and a gathered look flickers more (the same mean change in fewer pixels is a larger squared change,
-and those few regions are where every frame's steps pile up). On bikes' first 45 frames at 320 px spreading alone
-took the 10-frame temporal error from 3.6 to 1.6 (x1000); a slower renewal (carry 0.97 and 2 steps a frame instead
-of 0.9 and 4) to 1.3, against 2.3 for the algorithm before this work, which deflated to 6 grey levels
-(benchmarks/RESULTS.md, "Clips on real footage"). carry < 1 and the fresh steps renew the detail, so stale detail
-fades. Where no remembered frame is reliable (a region coming into view, a surface without texture) the previous
-frame's detail is carried anyway, as style mode does: started from nothing, a few steps are mostly colour noise
-that the spread would amplify (native bikes, first 30 frames: 10-frame error 1.44 -> 0.84 x1000). The first frame of a shot takes plain dream steps until it is as strong as the setting (at most
+strength, regions of SPREAD_RADIUS x the short side, gains within [1/4, 4]) and scaled as a whole so that mean
+|dreamed - raw| = strength (grey levels): the strength is held by construction, frame after frame and shot after
+shot, where a free-running carry settles at whatever the flow's losses leave (on filmed footage the old first frame
+was 40 % stronger than frame 20). Why spread: DeepDream's gradient is largest where a pattern already is, so under
+one gain for the whole frame the dream gathered in a few regions (bikes: the van's window) while the rest stayed
+raw, and a gathered look flickers more (the same mean change in fewer pixels is a larger squared change, and those
+few regions are where every frame's steps pile up). On bikes' first 45 frames at 320 px spreading alone took the
+10-frame temporal error from 3.6 to 1.6 (x1000); a slower renewal (carry 0.97 and 2 steps a frame instead of 0.9 and
+4) to 1.3, against 2.3 for the algorithm before this work, which deflated to 6 grey levels (benchmarks/RESULTS.md,
+"Clips on real footage"; on native bikes, 201 frames: 1.07 against 2.85). carry < 1 and the fresh steps renew the
+detail, so stale detail fades. Where no remembered frame is reliable (a region coming into view, a surface without
+texture) the previous frame's detail is carried anyway, as style mode does: started from nothing, a few steps are
+mostly colour noise that the spread would amplify (native bikes, first 30 frames: 10-frame error 1.44 -> 0.84
+x1000). The first frame of a shot takes plain dream steps until it is as strong as the setting (at most
 `first_steps`), then two ordinary updates on itself: it shows the look the following frames keep, where the old
-octave dream was a one-off peak that deflated within a second.
+octave dream was a one-off peak that deflated within a second. Still wrong: where the flow fails over a large area
+(a white van roof, a motion-blurred foreground) the carried detail is dragged into streaks along the motion.
 
 Style mode (Ruder et al.). Each frame starts from its raw frame plus the carried stylisation (stylised - raw of the
 remembered frames, warped; content is never resampled twice, so it does not blur) and minimises the Gatys loss plus
@@ -58,6 +60,7 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass
+from itertools import pairwise
 from typing import Callable, Iterable, Iterator, NamedTuple, Sequence
 
 import cv2
@@ -375,7 +378,7 @@ def style_passes(frames: Sequence[np.ndarray], styles: Sequence[np.ndarray], *, 
     for _, state in style_clip(raws, styles, model=model, settings=dataclasses.replace(s, original_colors=False)):
         details.append(state["outs"][0] - raws[len(details)])
         target = float(state["strength"])
-    links = [_link(a, b, s) for a, b in zip(raws, raws[1:])]
+    links = [_link(a, b, s) for a, b in pairwise(raws)]
     s_loss = _style_statistics(model, styles, raws[0], s)
     for number in range(1, s.passes):
         step = 1 if number % 2 == 0 else -1
@@ -387,6 +390,7 @@ def style_passes(frames: Sequence[np.ndarray], styles: Sequence[np.ndarray], *, 
 
 
 def _pass_update(model, s_loss, raws, details, links, i, step, target, key, s: ClipSettings) -> np.ndarray:
+    """Frame i's new detail in a pass going `step` (+1 forward, -1 backward)."""
     raw = raws[i]
     behind, ahead = _neighbour(details, links, i, i - step), _neighbour(details, links, i, i + step)
     start = raw + details[i]
