@@ -319,7 +319,8 @@ def main() -> None:
     args = parser.parse_args()
     if args.report:
         print(report(args.report))
-        runs = [json.loads(p.read_text()) for p in sorted(args.report.glob(f"*{args.only}*.json"))]
+        runs = [json.loads(p.read_text()) for p in sorted(args.report.glob(f"*{args.only}*.json" if args.only
+                                                                             else "*.json"))]
         if args.plot and runs:
             for key in ("strength", "energy"):
                 strength_plot(runs, Path(f"{args.plot}_{key}.png"), key)
