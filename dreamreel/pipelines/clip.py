@@ -4,9 +4,11 @@ dream_clip(frames, *, model, objective, settings, state=None, first_index=0) -> 
 style_clip(frames, styles, *, model, settings, state=None, first_index=0) -> iterator of (image, state)
     frames: (H, W, 3) float32 RGB in [0, 1]; image: the same shape; state: {name: array}, all the next frame needs
     (hand it back with the next frame's index to continue a clip exactly: resume)
+style_passes(frames, styles, *, model, settings) -> [image]   settings.passes passes in alternating directions
 ClipSource(raw_frames, total, model, settings, objective, styles) -> a stream.FrameSource (resumable)
 strength(image, raw) -> float                      mean |image - raw|: how far the look is from the footage
 hold_strength(image, raw, target, max_gain) -> image    the look (image - raw) scaled to that strength
+spread(detail (H, W, 3), radius, max_gain) -> (H, W, 3)   the look evened out over the frame
 long_term(warped [(H, W, C)], masks [(H, W)]) -> (H, W, C), (H, W)   each pixel from the nearest frame seeing it
 colour_distance(a, b) -> float in [0, 1]           total variation distance of the 8x8x8 colour histograms
 scene_cut(previous_raw, raw, mask, threshold) -> bool
@@ -24,28 +26,44 @@ fails on most of the frame (bikes.mp4 has five; their pairs measure 0.27-0.75 an
 pairs at most 0.07 at the 95th percentile). A cut forgets every remembered frame: the new shot starts afresh.
 
 Dream mode. What is carried is the dream's *detail* (dreamed - raw): start_t = raw_t + carry * long_term detail,
-then `steps` dream steps, then the detail is scaled so that mean |dreamed - raw| = strength (grey levels): the
-strength is held by construction, frame after frame and shot after shot, where a free-running carry settles at
-whatever the flow's losses leave (on filmed footage the old first frame was 40 % stronger than frame 20). carry < 1
-and the fresh steps renew the detail, so stale detail fades. The first frame of a shot takes plain dream steps until it
-is as strong as the setting (at most `first_steps`), then two ordinary updates on itself: it shows the look the
-following frames keep, where the old octave dream was a one-off peak that deflated within a second. (The pattern
-still deepens over a shot: see benchmarks/RESULTS.md, "Clips on real footage".)
+then `steps` dream steps; then the detail is *spread* (each region's detail scaled towards the frame's mean
+strength, regions of SPREAD_RADIUS x the short side, gains within [1/4, 4]) and scaled as a whole so that mean
+|dreamed - raw| = strength (grey levels): the strength is held by construction, frame after frame and shot after
+shot, where a free-running carry settles at whatever the flow's losses leave (on filmed footage the old first frame
+was 40 % stronger than frame 20). Why spread: DeepDream's gradient is largest where a pattern already is, so under
+one gain for the whole frame the dream gathered in a few regions (bikes: the van's window) while the rest stayed
+raw, and a gathered look flickers more (the same mean change in fewer pixels is a larger squared change, and those
+few regions are where every frame's steps pile up). On bikes' first 45 frames at 320 px spreading alone took the
+10-frame temporal error from 3.6 to 1.6 (x1000); a slower renewal (carry 0.97 and 2 steps a frame instead of 0.9 and
+4) to 1.3, against 2.3 for the algorithm before this work, which deflated to 6 grey levels (benchmarks/RESULTS.md,
+"Clips on real footage"; on native bikes, 201 frames: 1.07 against 2.85). carry < 1 and the fresh steps renew the
+detail, so stale detail fades. Where no remembered frame is reliable (a region coming into view, a surface without
+texture) the previous frame's detail is carried anyway, as style mode does: started from nothing, a few steps are
+mostly colour noise that the spread would amplify (native bikes, first 30 frames: 10-frame error 1.44 -> 0.84
+x1000). The first frame of a shot takes plain dream steps until it is as strong as the setting (at most
+`first_steps`), then two ordinary updates on itself: it shows the look the following frames keep, where the old
+octave dream was a one-off peak that deflated within a second. Still wrong: where the flow fails over a large area
+(a white van roof, a motion-blurred foreground) the carried detail is dragged into streaks along the motion.
 
 Style mode (Ruder et al.). Each frame starts from its raw frame plus the carried stylisation (stylised - raw of the
 remembered frames, warped; content is never resampled twice, so it does not blur) and minimises the Gatys loss plus
 temporal_weight * |x - (raw + long-term stylisation)|^2 on the pixels some remembered frame sees reliably. The first
 frame of the clip is stylised fully (multi-scale); its strength is held for the whole clip as in dream mode, so the
 per-frame iterations cannot wash it out and a shot after a cut (stylised fully again) keeps the clip's strength.
+With `passes` > 1 (Ruder et al.'s multi-pass processing) the clip is then painted again in alternating directions,
+each frame pulled towards both its neighbours: style_passes, in memory.
 
 Each frame's work is one jitted program at one size (objective leaves change, shapes do not).
 """
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
+from itertools import pairwise
 from typing import Callable, Iterable, Iterator, NamedTuple, Sequence
 
+import cv2
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -67,8 +85,11 @@ MAX_DREAM_GAIN = 16.0  # a first frame that stopped short of the strength (first
 CHUNK = 4  # the first frame's steps run in chunks of this many, checking the strength in between
 SETTLE = 2  # ordinary frame updates on the first frame (each develops the pattern as much as a frame of the shot)
 MAX_STYLE_GAIN = 2.0  # style detail is only ever restored from warping losses, never invented
+PASS_BLEND = 0.5  # Ruder et al.'s delta: a later pass starts half from the neighbour, half from its last result
 MATCH = 0.1  # a remembered pixel counts only where its raw colour, carried along the flow, is this close to now's
 CUT_UNRELIABLE = 0.75  # a cut also needs the flow to fail on this share of the frame (a fast pan alone is no cut)
+SPREAD_RADIUS = 0.08  # dream mode: the look is evened out over regions of about this share of the short side
+SPREAD_GAIN = 4.0  # ... by a gain within [1 / SPREAD_GAIN, SPREAD_GAIN]
 
 
 # --- measures and pure helpers ----------------------------------------------------------------------------------
@@ -92,6 +113,15 @@ def hold_strength(image: np.ndarray, raw: np.ndarray, target: float, max_gain: f
         mid = 0.5 * (low + high)
         low, high = (mid, high) if strength(held(mid), raw) < target else (low, mid)
     return held(0.5 * (low + high))
+
+
+def spread(detail: np.ndarray, radius: float, max_gain: float) -> np.ndarray:
+    """The look (H, W, 3) evened out over the frame: each pixel's detail times mean(local) / local, with local the
+    mean |detail| around it (a Gaussian of `radius` px), the gain kept within [1 / max_gain, max_gain]. The gain is
+    as smooth as the Gaussian, so the pattern itself is kept; only where it is strong or faint changes."""
+    local = cv2.GaussianBlur(np.abs(detail).mean(axis=-1), (0, 0), radius)
+    gain = np.clip(local.mean() / np.maximum(local, 1e-8), 1.0 / max_gain, max_gain)
+    return detail * gain[..., None]
 
 
 def long_term(warped: Sequence[np.ndarray], masks: Sequence[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
@@ -217,7 +247,10 @@ def dream_clip(frames: Iterable[np.ndarray], *, model: Model, objective: Objecti
         if recalled is None:  # the first frame of a shot
             out = _dream_first(model, objective, raw, key, s, target)
         else:
-            detail, _ = long_term(*recalled)
+            detail, weight = long_term(*recalled)
+            # as in style mode: where no remembered frame is reliable, the previous frame's detail anyway (the steps
+            # then refine a pattern; started from nothing, the spread would amplify the first steps' colour noise)
+            detail = detail + (1.0 - weight[..., None]) * recalled[0][0]
             out = _dream_update(model, objective, raw, detail, key, s, target)
         memory = (_remember(memory, Remembered(index, raw, out), s) if recalled is not None
                   else [Remembered(index, raw, out)])
@@ -234,7 +267,7 @@ def _dream_first(model, objective, raw, key, s: ClipSettings, target: float) -> 
         image = dream_steps(model, objective, image, jax.random.fold_in(key, 0), done, last, s.step_size,
                             tile_size=s.tile_size, max_shift=shift, normalize=s.normalize)
         done = last
-    out = hold_strength(np.asarray(image), raw, target, MAX_DREAM_GAIN)
+    out = _hold_dream(np.asarray(image), raw, target)
     for settle in range(SETTLE):
         out = _dream_update(model, objective, raw, out - raw, jax.random.fold_in(key, 1 + settle), s, target)
     return out
@@ -244,7 +277,13 @@ def _dream_update(model, objective, raw, detail, key, s: ClipSettings, target: f
     start = jnp.asarray(np.clip(raw + s.carry * detail, 0.0, 1.0))
     dreamed = dream_steps(model, objective, start, key, 0, s.steps, s.step_size, tile_size=s.tile_size,
                           max_shift=tile_shift(raw.shape[:2], s.tile_size, s.jitter), normalize=s.normalize)
-    return hold_strength(np.asarray(dreamed), raw, target, MAX_DREAM_GAIN)
+    return _hold_dream(np.asarray(dreamed), raw, target)
+
+
+def _hold_dream(dreamed, raw, target):
+    """The dream's detail spread over the frame, then scaled to the target strength."""
+    detail = spread(dreamed - raw, SPREAD_RADIUS * min(raw.shape[:2]), SPREAD_GAIN)
+    return hold_strength(raw + detail, raw, target, MAX_DREAM_GAIN)
 
 
 # --- style mode -------------------------------------------------------------------------------------------------
@@ -267,9 +306,7 @@ def style_clip(frames: Iterable[np.ndarray], styles: Sequence[np.ndarray], *, mo
             target = float(np.float32(strength(out, raw))) if target is None else target
         else:
             if s_loss is None:  # the style statistics at the clip's size, once
-                side = max(raw.shape[:2])
-                s_loss = style_loss(model, [resize(np.asarray(p, np.float32), *fit_size(np.shape(p), side))
-                                            for p in styles], loss=s.loss)
+                s_loss = _style_statistics(model, styles, raw, s)
             out = _style_update(model, s_loss, raw, recalled, jax.random.fold_in(jax.random.PRNGKey(s.seed), index),
                                 s)
         out = hold_strength(out, raw, target, MAX_STYLE_GAIN)
@@ -284,13 +321,95 @@ def _style_update(model, s_loss, raw, recalled, key, s: ClipSettings) -> np.ndar
     carried, weight = long_term(details, masks)
     # where no remembered frame is reliable, start from the previous frame's look anyway (Ruder et al.: a warped
     # start converges faster than the raw frame); the temporal loss holds only the reliable pixels
-    start = np.clip(raw + carried + (1.0 - weight[..., None]) * details[0], 0.0, 1.0)
+    start = raw + carried + (1.0 - weight[..., None]) * details[0]
+    return _paint(model, s_loss, raw, start, carried, weight, key, s)
+
+
+def _paint(model, s_loss, raw, start, carried, weight, key, s: ClipSettings) -> np.ndarray:
+    """s.iterations of Adam on the Gatys loss plus the temporal loss towards raw + carried where weight > 0."""
     objective = gatys_objective(content_loss(model, raw), s_loss, content_weight=s.content_weight,
                                 style_weight=s.style_weight, tv_weight=s.tv_weight,
                                 extra=s.temporal_weight * temporal(np.clip(raw + carried, 0.0, 1.0), weight))
-    image, _ = run(Adam(clip=True), Whole(), model, objective, jnp.asarray(start), key, s.iterations,
-                   rate=s.learning_rate)
+    image, _ = run(Adam(clip=True), Whole(), model, objective, jnp.asarray(np.clip(start, 0.0, 1.0)), key,
+                   s.iterations, rate=s.learning_rate)
     return np.clip(np.asarray(image), 0.0, 1.0)
+
+
+# --- style mode, several passes ---------------------------------------------------------------------------------
+
+class Link(NamedTuple):
+    """The motion between frames i and i + 1: each one's detail carried into the other, and where that holds."""
+    to_next: np.ndarray  # flow on frame i + 1's grid back to frame i
+    next_mask: np.ndarray
+    to_previous: np.ndarray  # flow on frame i's grid forward to frame i + 1
+    previous_mask: np.ndarray
+
+
+def _link(raw: np.ndarray, next_raw: np.ndarray, s: ClipSettings) -> Link:
+    forward, backward = flow_pair(raw, next_raw, method=s.flow_method)
+    next_mask, previous_mask = reliability_mask(backward, forward), reliability_mask(forward, backward)
+    if scene_cut(raw, next_raw, next_mask, s.cut_threshold):
+        next_mask, previous_mask = np.zeros_like(next_mask), np.zeros_like(previous_mask)
+    # as in _recall: the carried detail must also land on the colour it was made on
+    next_mask = next_mask * (np.abs(follow(raw, backward) - next_raw).mean(axis=-1) < MATCH)
+    previous_mask = previous_mask * (np.abs(follow(next_raw, forward) - raw).mean(axis=-1) < MATCH)
+    return Link(backward, next_mask, forward, previous_mask)
+
+
+def _neighbour(details, links, i: int, j: int):
+    """Frame j's detail carried into frame i (j = i +- 1) and its mask, or None outside the clip."""
+    if not 0 <= j < len(details):
+        return None
+    link = links[min(i, j)]
+    flow, mask = (link.to_next, link.next_mask) if j < i else (link.to_previous, link.previous_mask)
+    return follow(details[j], flow), mask
+
+
+def style_passes(frames: Sequence[np.ndarray], styles: Sequence[np.ndarray], *, model: Model,
+                 settings: ClipSettings) -> list[np.ndarray]:
+    """Ruder et al.'s multi-pass processing: style_clip's forward pass, then settings.passes - 1 passes in
+    alternating directions (backward, forward, ...). In a pass, frame i starts from PASS_BLEND x the frame before it
+    in the pass (this pass's result, carried along the flow where reliable) and the rest of its own previous
+    result, and the temporal loss pulls it towards both neighbours where they are reliable (the one behind from
+    this pass, the one ahead from the last): what one direction could not see, the other brings."""
+    s = settings
+    raws = [np.asarray(f, np.float32) for f in frames]
+    details, target = [], None
+    for _, state in style_clip(raws, styles, model=model, settings=dataclasses.replace(s, original_colors=False)):
+        details.append(state["outs"][0] - raws[len(details)])
+        target = float(state["strength"])
+    links = [_link(a, b, s) for a, b in pairwise(raws)]
+    s_loss = _style_statistics(model, styles, raws[0], s)
+    for number in range(1, s.passes):
+        step = 1 if number % 2 == 0 else -1
+        for i in (range(len(raws)) if step == 1 else range(len(raws) - 1, -1, -1)):
+            details[i] = _pass_update(model, s_loss, raws, details, links, i, step, target,
+                                      jax.random.fold_in(jax.random.PRNGKey(s.seed), number * len(raws) + i), s)
+    outs = [np.clip(raw + detail, 0.0, 1.0) for raw, detail in zip(raws, details)]
+    return [np.asarray(transfer_luminance(o, r)) for o, r in zip(outs, raws)] if s.original_colors else outs
+
+
+def _pass_update(model, s_loss, raws, details, links, i, step, target, key, s: ClipSettings) -> np.ndarray:
+    """Frame i's new detail in a pass going `step` (+1 forward, -1 backward)."""
+    raw = raws[i]
+    behind, ahead = _neighbour(details, links, i, i - step), _neighbour(details, links, i, i + step)
+    start = raw + details[i]
+    if behind is not None:
+        carried, mask = behind
+        start = raw + PASS_BLEND * mask[..., None] * carried + (1.0 - PASS_BLEND * mask[..., None]) * details[i]
+    pairs = [n for n in (behind, ahead) if n is not None]
+    total = sum(m for _, m in pairs)
+    carried = sum(m[..., None] * d for d, m in pairs) / np.maximum(total, 1e-6)[..., None]
+    weight = np.minimum(total, 1.0)
+    out = hold_strength(_paint(model, s_loss, raw, start, carried, weight, key, s), raw, target, MAX_STYLE_GAIN)
+    return out - raw
+
+
+def _style_statistics(model, styles, frame, s: ClipSettings):
+    """The style loss with the paintings at the clip's size."""
+    side = max(frame.shape[:2])
+    return style_loss(model, [resize(np.asarray(p, np.float32), *fit_size(np.shape(p), side)) for p in styles],
+                      loss=s.loss)
 
 
 # --- the clip as a frame source ---------------------------------------------------------------------------------
@@ -315,6 +434,9 @@ class ClipSource:
         return self.total
 
     def frames(self, start: int = 0, state: dict | None = None) -> Iterator[Frame]:
+        if self.settings.mode == "style" and self.settings.passes > 1:
+            yield from self._passes(start)
+            return
         state = state if state and start else None
         raws = self.raw_frames(start)
         if self.settings.mode == "dream":
@@ -325,3 +447,10 @@ class ClipSource:
                                  first_index=start)
         for index, (image, next_state) in enumerate(outputs, start=start):
             yield Frame(index, index, image, next_state)
+
+    def _passes(self, start: int) -> Iterator[Frame]:
+        """Several passes need the whole clip: it is painted in memory, and a resume paints it again (the same
+        seed gives the same frames) and continues from `start`."""
+        images = style_passes(list(self.raw_frames(0)), self.styles, model=self.model, settings=self.settings)
+        for index in range(start, len(images)):
+            yield Frame(index, index, images[index], {})

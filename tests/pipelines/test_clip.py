@@ -2,6 +2,7 @@
 
 import dataclasses
 
+import cv2
 import numpy as np
 import pytest
 from conftest import photo
@@ -10,8 +11,9 @@ from synthetic import moving_square_clip, pan_clip
 from dreamreel.core.dream import dream
 from dreamreel.core.objectives import layer
 from dreamreel.errors import DreamreelError
+from dreamreel.pipelines import clip as clip_pipeline
 from dreamreel.pipelines.clip import (ClipSource, colour_distance, dream_clip, flicker, hold_strength, long_term,
-                                      scene_cut, strength, style_clip, temporal_error)
+                                      scene_cut, spread, strength, style_clip, style_passes, temporal_error)
 from dreamreel.settings import ClipSettings
 
 OBJ = layer("block3_conv2")
@@ -48,6 +50,18 @@ def test_hold_strength_reaches_the_target_through_clipping_and_respects_the_gain
     assert np.allclose(held, np.clip(raw + best * (image - raw), 0, 1), atol=0.02 * 16 / 1600 + 1e-3)
     capped = hold_strength(image, raw, 0.9, 2.0)  # unreachable: the gain stops at its limit
     assert np.allclose(capped, np.clip(raw + 2.0 * (image - raw), 0, 1), atol=1e-6)
+
+
+def test_spread_evens_the_look_out_over_the_frame_within_its_gain_limit(rng):
+    texture = rng.choice([-1.0, 1.0], (64, 128, 3)).astype(np.float32)
+    assert np.allclose(spread(0.05 * texture, 6.0, 4.0), 0.05 * texture, rtol=1e-4)  # even already: unchanged
+    amplitude = np.where(np.arange(128) < 64, 0.08, 0.02).astype(np.float32)[None, :, None]
+    evened = spread(amplitude * texture, 6.0, 4.0)
+    left, right = np.abs(evened[:, 8:48]).mean(), np.abs(evened[:, 80:120]).mean()
+    assert abs(left / right - 1) < 0.05 and abs((left + right) / 2 / 0.05 - 1) < 0.3, (left, right)
+    assert np.array_equal(np.sign(evened), np.sign(texture))  # the pattern is kept, only its amplitude moves
+    faint = np.where(np.arange(128) < 64, 0.08, 0.0001).astype(np.float32)[None, :, None] * texture
+    assert np.abs(spread(faint, 6.0, 4.0)[:, 80:120]).max() <= 4.0 * 0.0001 + 1e-7  # gain limit
 
 
 def test_long_term_takes_each_pixel_from_the_nearest_reliable_frame():
@@ -103,6 +117,17 @@ def test_the_dream_is_as_strong_in_every_frame_as_the_setting_says(tiny_model, c
     assert [round(strength(o, f) * 255, 2) for o, f in zip(ours, clip)] == [12.0] * len(clip)
 
 
+def test_the_dream_is_spread_over_the_frame_not_gathered_where_it_began(tiny_model, clip, monkeypatch):
+    def unevenness(outs):  # spatial coefficient of variation of the look's local strength in the last frame
+        local = cv2.GaussianBlur(np.abs(outs[-1] - clip[-1]).mean(axis=-1), (0, 0), 4.0)[8:-8, 8:-8]
+        return local.std() / local.mean()
+
+    spread_out = images(dream_clip(clip, model=tiny_model, objective=OBJ, settings=DREAM))
+    monkeypatch.setattr(clip_pipeline, "SPREAD_GAIN", 1.0)  # a gain within [1, 1]: one gain for the whole frame
+    gathered = images(dream_clip(clip, model=tiny_model, objective=OBJ, settings=DREAM))
+    assert unevenness(spread_out) < 0.7 * unevenness(gathered), (unevenness(spread_out), unevenness(gathered))
+
+
 def test_no_drift_over_a_long_static_shot(tiny_model):
     still = photo((32, 32))
     settings = ClipSettings(first_steps=8, steps=2, step_size=0.01, jitter=2)
@@ -155,9 +180,20 @@ def test_style_clip_is_steadier_than_styling_each_frame_and_holds_its_strength(t
         next(style_clip(clip, [], model=tiny_model, settings=STYLE))
 
 
+def test_passes_in_both_directions_lower_the_flicker_and_keep_the_strength(tiny_model, clip, style_image):
+    one = style_passes(clip, [style_image], model=tiny_model, settings=STYLE)
+    assert all(np.array_equal(a, b) for a, b in zip(one, images(style_clip(clip, [style_image], model=tiny_model,
+                                                                             settings=STYLE))))
+    three = style_passes(clip, [style_image], model=tiny_model, settings=dataclasses.replace(STYLE, passes=3))
+    assert temporal_error(three, clip) < 0.9 * temporal_error(one, clip)
+    levels = [strength(o, f) for o, f in zip(three, clip)]
+    assert max(levels) - min(levels) < 1e-3 * levels[0] + 1e-5, levels
+
+
 # --- resume ----------------------------------------------------------------------------------------------------
 
-@pytest.mark.parametrize("settings", [DREAM, STYLE], ids=["dream", "style"])
+@pytest.mark.parametrize("settings", [DREAM, STYLE, dataclasses.replace(STYLE, passes=2)],
+                         ids=["dream", "style", "style-passes"])
 def test_a_clip_source_resumes_from_its_state_exactly(tiny_model, clip, style_image, settings):
     settings = dataclasses.replace(settings, memory_every=2)
     source = ClipSource(lambda first: iter(clip[first:]), len(clip), tiny_model, settings, OBJ, [style_image])
