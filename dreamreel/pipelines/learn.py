@@ -570,17 +570,21 @@ def net_frame(net: LearnedNet, raw: np.ndarray, previous: tuple[np.ndarray, np.n
     return (1.0 - weight) * out + weight * follow(prev_out, backward)
 
 
+def _painted(frames: Iterable[np.ndarray], net: LearnedNet, previous: tuple[np.ndarray, np.ndarray] | None,
+             **blending) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+    """(raw, output) per frame, each output blended with the one before (net_frame)."""
+    for raw in frames:
+        raw = np.asarray(raw, np.float32)
+        previous = (raw, net_frame(net, raw, previous, **blending))
+        yield previous
+
+
 def net_clip(frames: Iterable[np.ndarray], net: LearnedNet, *, blend: float = 0.0,
              flow_method: str = "dis") -> Iterator[np.ndarray]:
     """The network on every frame of a clip (net_frame, each blended with the one before)."""
     if not 0.0 <= blend < 1.0:
         raise DreamreelError(f"blend must be in [0, 1) (got {blend})")
-    previous = None
-    for raw in frames:
-        raw = np.asarray(raw, np.float32)
-        out = net_frame(net, raw, previous, blend=blend, flow_method=flow_method)
-        previous = (raw, out)
-        yield out
+    return (out for _, out in _painted(frames, net, None, blend=blend, flow_method=flow_method))
 
 
 @dataclass
@@ -602,11 +606,9 @@ class NetClipSource:
 
     def frames(self, start: int = 0, state: dict | None = None) -> Iterator[Frame]:
         previous = (state["raw"], state["out"]) if state and start else None
-        for index, raw in enumerate(self.raw_frames(start), start=start):
-            raw = np.asarray(raw, np.float32)
-            out = net_frame(self.net, raw, previous, blend=self.blend, flow_method=self.flow_method,
-                            cut_threshold=self.cut_threshold)
-            previous = (raw, out)
+        painted = _painted(self.raw_frames(start), self.net, previous, blend=self.blend,
+                           flow_method=self.flow_method, cut_threshold=self.cut_threshold)
+        for index, (raw, out) in enumerate(painted, start=start):
             yield Frame(index, index, out, {"raw": raw, "out": out})
 
 
