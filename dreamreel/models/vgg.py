@@ -8,6 +8,8 @@ VGG.layer_kind(name) -> "conv" | "pre_relu" | "pool" | "head"     (the layer tab
 
 from __future__ import annotations
 
+from functools import partial
+
 from typing import Any
 
 import flax.linen as nn
@@ -50,8 +52,10 @@ class VGG(nn.Module):
                 if keep(name, x):
                     return acts
             block_outputs.append(x)
-            # Keras pools with padding="same", so odd sizes keep their last row/column
-            x = self.max_pool(x) if self.max_pool else nn.max_pool(x, (2, 2), strides=(2, 2), padding="SAME")
+            # Keras pools with padding="same", so odd sizes keep their last row/column. The max commutes with the
+            # ReLU, so the pool takes `pre`: then its backward never reads the full-size activations again.
+            pool = self.max_pool or partial(nn.max_pool, window_shape=(2, 2), strides=(2, 2), padding="SAME")
+            x = nn.relu(pool(pre))
             if keep(f"block{b}_pool", x):
                 return acts
         if self.hed_head:
