@@ -17,7 +17,8 @@ to a generic convolution about five times slower (a whole dream step: 3.3x). `co
 own VJP that flips and swaps the kernel explicitly, so the backward convolution is an ordinary HWIO one and stays
 on YNNPACK. Likewise flax's
 max_pool is a reduce_window whose gradient is XLA:CPU's slow select-and-scatter; `max_pool_2x2` is the maximum of
-four strided slices, whose gradient is an elementwise select that fuses.
+four strided slices, and its gradient scatters through an int8 code of the winning slice (elementwise, and it never
+reads the full-size input again).
 
 The mode comes from $DREAMREEL_CONV: "auto" (default: "bf16" on a CPU whose flags have avx512_bf16 or amx_bf16,
 "fast" on other CPUs, "xla" elsewhere: a GPU keeps XLA's own convolution and pooling), "xla"
