@@ -103,6 +103,15 @@ def test_max_pool_equals_flax(size, rng):
     np.testing.assert_allclose(grad, jax.grad(lambda x: jnp.sum(reference(x) * ct))(x), atol=1e-6)
 
 
+def test_max_pool_gradient_goes_to_the_first_of_tied_maxima_like_flax(rng):
+    """Ties are common after a ReLU (zeros) and in flat images; flax's select-and-scatter picks the first one."""
+    x = jnp.asarray(rng.integers(0, 3, (1, 6, 7, 5)), jnp.float32)  # many ties
+    reference = partial(nn.max_pool, window_shape=(2, 2), strides=(2, 2), padding="SAME")
+    ct = jnp.asarray(rng.standard_normal(reference(x).shape), jnp.float32)
+    grad = jax.jit(jax.grad(lambda x: jnp.sum(fastconv.max_pool_2x2(x) * ct)))(x)
+    np.testing.assert_allclose(grad, jax.grad(lambda x: jnp.sum(reference(x) * ct))(x), atol=1e-6)
+
+
 def test_conv_mode(monkeypatch):
     monkeypatch.setenv("DREAMREEL_CONV", "auto")
     assert fastconv.conv_mode() == fastconv.auto_mode(jax.default_backend(), cpu.native_bf16())
