@@ -60,6 +60,7 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass
+from collections import deque
 from itertools import pairwise
 from typing import Callable, Iterable, Iterator, NamedTuple, Sequence
 
@@ -77,13 +78,12 @@ from ..errors import DreamreelError
 from ..io import resize
 from ..models.registry import Model
 from ..motion.flow import flow_pair, reliability_mask
-from ..motion.warp import follow
+from ..motion.warp import flow_coords, follow, warp
 from ..settings import ClipSettings
 from .stream import Frame
 
 MAX_DREAM_GAIN = 16.0  # a first frame that stopped short of the strength (first_steps) is scaled up to it
 CHUNK = 4  # the first frame's steps run in chunks of this many, checking the strength in between
-SETTLE = 2  # ordinary frame updates on the first frame (each develops the pattern as much as a frame of the shot)
 MAX_STYLE_GAIN = 2.0  # style detail is only ever restored from warping losses, never invented
 PASS_BLEND = 0.5  # Ruder et al.'s delta: a later pass starts half from the neighbour, half from its last result
 MATCH = 0.1  # a remembered pixel counts only where its raw colour, carried along the flow, is this close to now's
@@ -213,9 +213,16 @@ def _recall(memory: list[Remembered], raw: np.ndarray, s: ClipSettings):
         # the flow's own check passes some pixels a mover has just uncovered: the detail must also sit on the
         # same colour it was dreamed on
         matches = np.abs(follow(m.raw, back) - raw).mean(axis=-1) < MATCH
-        details.append(follow(m.out - m.raw, back))
+        details.append(_carried(m.out - m.raw, back))
         masks.append(mask * matches)
     return details, masks
+
+
+def _carried(detail: np.ndarray, flow: np.ndarray) -> np.ndarray:
+    """Detail carried along the flow. Where the flow reaches outside the earlier frame (content coming into view at
+    an edge) the detail is mirrored there: repeating the edge pixel, as a flow warp does, dragged the border's detail
+    into streaks that then travelled with the content (bikes: the van roof, the panned wall)."""
+    return warp(detail, flow_coords(flow), "linear", border="reflect")
 
 
 def _state(memory: list[Remembered], target: float) -> dict[str, np.ndarray]:
@@ -240,26 +247,53 @@ def dream_clip(frames: Iterable[np.ndarray], *, model: Model, objective: Objecti
     objective = objective.bind(model.spec)
     target = float(np.float32(s.strength / 255.0))  # float32 as the checkpoint keeps it: a resume is exact
     memory, _ = _memory(state)
+    frames = _Ahead(frames)
     for index, raw in enumerate(frames, start=first_index):
         raw = np.asarray(raw, np.float32)
         key = jax.random.fold_in(jax.random.PRNGKey(s.seed), index)
         recalled = _recall(memory, raw, s) if memory else None
         if recalled is None:  # the first frame of a shot
-            out = _dream_first(model, objective, raw, key, s, target)
+            out = _dream_first(model, objective, raw, frames.peek(s.warm_up), key, s, target)
         else:
-            detail, weight = long_term(*recalled)
-            # as in style mode: where no remembered frame is reliable, the previous frame's detail anyway (the steps
-            # then refine a pattern; started from nothing, the spread would amplify the first steps' colour noise)
-            detail = detail + (1.0 - weight[..., None]) * recalled[0][0]
-            out = _dream_update(model, objective, raw, detail, key, s, target)
+            out = _dream_next(model, objective, raw, recalled, key, s, target)
         memory = (_remember(memory, Remembered(index, raw, out), s) if recalled is not None
                   else [Remembered(index, raw, out)])
         yield out, _state(memory, target)
 
 
-def _dream_first(model, objective, raw, key, s: ClipSettings, target: float) -> np.ndarray:
-    """Dream steps from the raw frame until it is as strong as the target (at most s.first_steps), held there, then
-    SETTLE ordinary updates on the same frame: the pattern is then as developed as in the frames that follow."""
+class _Ahead:
+    """An iterator over frames that can look at the next few without consuming them."""
+
+    def __init__(self, frames: Iterable[np.ndarray]):
+        self._frames, self._seen = iter(frames), deque()
+
+    def __iter__(self):
+        return self
+
+    def __next__(self) -> np.ndarray:
+        return self._seen.popleft() if self._seen else next(self._frames)
+
+    def peek(self, count: int) -> list[np.ndarray]:
+        while len(self._seen) < count:
+            following = next(self._frames, None)
+            if following is None:
+                break
+            self._seen.append(following)
+        return list(self._seen)[:count]
+
+
+def _dream_next(model, objective, raw, recalled, key, s: ClipSettings, target: float) -> np.ndarray:
+    detail, weight = long_term(*recalled)
+    # as in style mode: where no remembered frame is reliable, the previous frame's detail anyway (the steps then
+    # refine a pattern; started from nothing, the spread would amplify the first steps' colour noise)
+    detail = detail + (1.0 - weight[..., None]) * recalled[0][0]
+    return _dream_update(model, objective, raw, detail, key, s, target)
+
+
+def _dream_first(model, objective, raw, following, key, s: ClipSettings, target: float) -> np.ndarray:
+    """Dream steps from the raw frame until it is as strong as the target (at most s.first_steps), held there; then
+    the warm-up: ordinary frame updates along the shot's next frames (`following`, up to a cut) and back to this one.
+    The detail then arrives as carried as in the frames that follow, so the shot starts at the level it keeps."""
     image, done = jnp.asarray(raw), 0
     shift = tile_shift(raw.shape[:2], s.tile_size, s.jitter)
     while done < s.first_steps and strength(image, raw) < target:
@@ -267,10 +301,28 @@ def _dream_first(model, objective, raw, key, s: ClipSettings, target: float) -> 
         image = dream_steps(model, objective, image, jax.random.fold_in(key, 0), done, last, s.step_size,
                             tile_size=s.tile_size, max_shift=shift, normalize=s.normalize)
         done = last
-    out = _hold_dream(np.asarray(image), raw, target)
-    for settle in range(SETTLE):
-        out = _dream_update(model, objective, raw, out - raw, jax.random.fold_in(key, 1 + settle), s, target)
-    return out
+    return _warm_up(model, objective, raw, _hold_dream(np.asarray(image), raw, target), following, key, s, target)
+
+
+def _warm_up(model, objective, raw, first, following, key, s: ClipSettings, target: float) -> np.ndarray:
+    """The first frame's dream carried forward along `following` (up to a cut) by ordinary frame updates, and
+    back; the first dream itself where nothing follows."""
+    last, path, step = Remembered(0, raw, first), [raw], 0
+    for frame in (np.asarray(f, np.float32) for f in following):
+        recalled = _recall([last], frame, s)
+        if recalled is None:  # a cut: the warm-up stays in this shot
+            break
+        last = Remembered(0, frame, _dream_next(model, objective, frame, recalled, jax.random.fold_in(key, 1 + step),
+                                                s, target))
+        path, step = [*path, frame], step + 1
+    for frame in path[-2::-1]:
+        recalled = _recall([last], frame, s)
+        if recalled is None:  # the flow's checks are not symmetric: a pair can fail one way only
+            return first
+        last = Remembered(0, frame, _dream_next(model, objective, frame, recalled, jax.random.fold_in(key, 1 + step),
+                                                s, target))
+        step += 1
+    return last.out
 
 
 def _dream_update(model, objective, raw, detail, key, s: ClipSettings, target: float) -> np.ndarray:
@@ -362,7 +414,7 @@ def _neighbour(details, links, i: int, j: int):
         return None
     link = links[min(i, j)]
     flow, mask = (link.to_next, link.next_mask) if j < i else (link.to_previous, link.previous_mask)
-    return follow(details[j], flow), mask
+    return _carried(details[j], flow), mask
 
 
 def style_passes(frames: Sequence[np.ndarray], styles: Sequence[np.ndarray], *, model: Model,
