@@ -37,13 +37,22 @@ few regions are where every frame's steps pile up). On bikes' first 45 frames at
 10-frame temporal error from 3.6 to 1.6 (x1000); a slower renewal (carry 0.97 and 2 steps a frame instead of 0.9 and
 4) to 1.3, against 2.3 for the algorithm before this work, which deflated to 6 grey levels (benchmarks/RESULTS.md,
 "Clips on real footage"; on native bikes, 201 frames: 1.07 against 2.85). carry < 1 and the fresh steps renew the
-detail, so stale detail fades. Where no remembered frame is reliable (a region coming into view, a surface without
-texture) the previous frame's detail is carried anyway, as style mode does: started from nothing, a few steps are
-mostly colour noise that the spread would amplify (native bikes, first 30 frames: 10-frame error 1.44 -> 0.84
-x1000). The first frame of a shot takes plain dream steps until it is as strong as the setting (at most
-`first_steps`), then two ordinary updates on itself: it shows the look the following frames keep, where the old
-octave dream was a one-off peak that deflated within a second. Still wrong: where the flow fails over a large area
-(a white van roof, a motion-blurred foreground) the carried detail is dragged into streaks along the motion.
+detail, so stale detail fades. Where no remembered frame is reliable (a region coming into view, a motion-blurred
+vehicle passing) the previous frame's detail is kept where it was: started from nothing, a few steps are mostly
+colour noise that the spread would amplify (native bikes, first 30 frames: 10-frame error 1.44 -> 0.84 x1000 for
+carrying the previous detail at all); carried along the flow that failed there, it became faint swirls and green
+blotches (bikes, native, frames 76-101: in place the look keeps its pattern and strength, 10-frame error 0.59 ->
+0.51 x1000). Detail carried in from outside the earlier frame (content coming into view at an edge) is mirrored there:
+repeating the edge pixel's detail, as a flow warp does, dragged it into streaks that then travelled with the
+content (bikes: the van roof entering at the top, the panned wall). The first frame of a shot takes plain dream
+steps until it is as strong as the setting (at most `first_steps`), then a warm-up: ordinary frame updates along the
+shot's next `warm_up` frames (read ahead, stopping at a cut) and back to the first frame. A plain dream is a one-off
+peak of the objective (on bikes, native: the first frame of each shot +40-60 % above the frames 10 later) that the
+carried frames lose within 6-10 frames; warmed up, the first frame shows detail carried as far as the frames that
+follow, so the shot starts at the level it keeps (on a synthetic pan there and back, the first frame's objective
+within 10 % of the same content after 30 carried frames, against +50 % for the plain dream: tests). Still wrong:
+a textureless surface (the van roof) whose flow DIS interpolates, consistent both ways but stretching, so the
+checks pass it and its detail is stretched along the motion.
 
 Style mode (Ruder et al.). Each frame starts from its raw frame plus the carried stylisation (stylised - raw of the
 remembered frames, warped; content is never resampled twice, so it does not blur) and minimises the Gatys loss plus
@@ -255,7 +264,7 @@ def dream_clip(frames: Iterable[np.ndarray], *, model: Model, objective: Objecti
         if recalled is None:  # the first frame of a shot
             out = _dream_first(model, objective, raw, frames.peek(s.warm_up), key, s, target)
         else:
-            out = _dream_next(model, objective, raw, recalled, key, s, target)
+            out = _dream_next(model, objective, raw, recalled, memory[0], key, s, target)
         memory = (_remember(memory, Remembered(index, raw, out), s) if recalled is not None
                   else [Remembered(index, raw, out)])
         yield out, _state(memory, target)
@@ -282,11 +291,13 @@ class _Ahead:
         return list(self._seen)[:count]
 
 
-def _dream_next(model, objective, raw, recalled, key, s: ClipSettings, target: float) -> np.ndarray:
+def _dream_next(model, objective, raw, recalled, previous: Remembered, key, s: ClipSettings,
+                target: float) -> np.ndarray:
     detail, weight = long_term(*recalled)
-    # as in style mode: where no remembered frame is reliable, the previous frame's detail anyway (the steps then
-    # refine a pattern; started from nothing, the spread would amplify the first steps' colour noise)
-    detail = detail + (1.0 - weight[..., None]) * recalled[0][0]
+    # where no remembered frame is reliable, the previous frame's detail where it was, not moved along a flow that
+    # failed (dragged along it, a passing motion-blurred van became faint swirls and blotches; in place it keeps
+    # the look's pattern and strength); started from nothing, the spread would amplify the first steps' colour noise
+    detail = detail + (1.0 - weight[..., None]) * (previous.out - previous.raw)
     return _dream_update(model, objective, raw, detail, key, s, target)
 
 
@@ -312,15 +323,15 @@ def _warm_up(model, objective, raw, first, following, key, s: ClipSettings, targ
         recalled = _recall([last], frame, s)
         if recalled is None:  # a cut: the warm-up stays in this shot
             break
-        last = Remembered(0, frame, _dream_next(model, objective, frame, recalled, jax.random.fold_in(key, 1 + step),
-                                                s, target))
+        last = Remembered(0, frame, _dream_next(model, objective, frame, recalled, last,
+                                                jax.random.fold_in(key, 1 + step), s, target))
         path, step = [*path, frame], step + 1
     for frame in path[-2::-1]:
         recalled = _recall([last], frame, s)
         if recalled is None:  # the flow's checks are not symmetric: a pair can fail one way only
             return first
-        last = Remembered(0, frame, _dream_next(model, objective, frame, recalled, jax.random.fold_in(key, 1 + step),
-                                                s, target))
+        last = Remembered(0, frame, _dream_next(model, objective, frame, recalled, last,
+                                                jax.random.fold_in(key, 1 + step), s, target))
         step += 1
     return last.out
 
