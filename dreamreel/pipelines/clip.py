@@ -36,7 +36,7 @@ raw, and a gathered look flickers more (the same mean change in fewer pixels is 
 few regions are where every frame's steps pile up). On bikes' first 45 frames at 320 px spreading alone took the
 10-frame temporal error from 3.6 to 1.6 (x1000); a slower renewal (carry 0.97 and 2 steps a frame instead of 0.9 and
 4) to 1.3, against 2.3 for the algorithm before this work, which deflated to 6 grey levels (benchmarks/RESULTS.md,
-"Clips on real footage"; on native bikes, 201 frames: 1.07 against 2.85). carry < 1 and the fresh steps renew the
+"Clips on real footage"; on native bikes, 201 frames, now: 0.95 against 2.85). carry < 1 and the fresh steps renew the
 detail, so stale detail fades. Where no remembered frame is reliable (a region coming into view, a motion-blurred
 vehicle passing) the previous frame's detail is kept where it was: started from nothing, a few steps are mostly
 colour noise that the spread would amplify (native bikes, first 30 frames: 10-frame error 1.44 -> 0.84 x1000 for
@@ -47,10 +47,10 @@ repeating the edge pixel's detail, as a flow warp does, dragged it into streaks 
 content (bikes: the van roof entering at the top, the panned wall). The first frame of a shot takes plain dream
 steps until it is as strong as the setting (at most `first_steps`), then a warm-up: ordinary frame updates along the
 shot's next `warm_up` frames (read ahead, stopping at a cut) and back to the first frame. A plain dream is a one-off
-peak of the objective (on bikes, native: the first frame of each shot +40-60 % above the frames 10 later) that the
-carried frames lose within 6-10 frames; warmed up, the first frame shows detail carried as far as the frames that
-follow, so the shot starts at the level it keeps (on a synthetic pan there and back, the first frame's objective
-within 10 % of the same content after 30 carried frames, against +50 % for the plain dream: tests). Still wrong:
+peak of the objective that the carried frames lose within 6-10 frames (bikes, native: each shot's first frame
++19-28 % above its next 5 frames); warmed up, the first frame shows detail carried as far as the frames that
+follow, so the shot starts at the level it keeps (bikes: within 5 % of its next 5 frames; on a synthetic pan there
+and back, the first frame's objective within 10 % of the same content after 30 carried frames: tests). Still wrong:
 a textureless surface (the van roof) whose flow DIS interpolates, consistent both ways but stretching, so the
 checks pass it and its detail is stretched along the motion.
 
