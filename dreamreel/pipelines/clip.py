@@ -68,8 +68,8 @@ Each frame's work is one jitted program at one size (objective leaves change, sh
 from __future__ import annotations
 
 import dataclasses
-from dataclasses import dataclass
 from collections import deque
+from dataclasses import dataclass
 from itertools import pairwise
 from typing import Callable, Iterable, Iterator, NamedTuple, Sequence
 
