@@ -12,7 +12,7 @@ Methods, all with the same preset settings and the real VGG16:
     previous   the algorithm of main before this work (2864421: the first frame an octave dream, then the previous
                frame's detail (dream) or image (style) carried along the flow, no strength control, no memory, no
                cuts), ported here to the current core API so that only the algorithm differs
-    perframe   every frame processed alone as ours processes a first frame (no temporal term at all)
+    perframe   every frame processed alone as ours processes a first frame (no temporal term, nothing to warm up along)
 Per frame: strength = mean |out - raw| in grey levels (of 255); energy = the feature energy at the objective's
 layer added by the look: dream mode E(out) - E(raw) with E the objective (mean squared activation), style mode the
 share of the style distance closed, 1 - L_style(out) / L_style(raw). Flicker: pipelines.clip.flicker (mean squared

@@ -119,6 +119,9 @@ class ClipSettings:
                               "dream mode: mean change of a pixel in grey levels (of 255), held in every frame")
     first_steps: int = setting(40, integer(0, 10_000), "dream mode: the first frame of a shot is dreamed until it is "
                                                        "as strong as `strength` (at most this many steps)")
+    warm_up: int = setting(5, integer(0, 100), "dream mode: a shot's first frame is carried forward over this many "
+                                               "next frames and back before it is shown, so the shot starts at the "
+                                               "level it keeps (0: no warm-up)")
     steps: int = setting(2, integer(0, 1000), "dream steps per frame, on top of the carried detail")
     step_size: float = _from_dream("step_size")
     carry: float = setting(0.97, number(0.0, 0.999), "how much of the previous frame's dream detail is carried "
@@ -147,7 +150,7 @@ class ClipSettings:
         validate(self)
 
 
-DREAM_ONLY = ("strength", "first_steps", "steps", "step_size", "carry", "tile_size", "jitter", "normalize")
+DREAM_ONLY = ("strength", "first_steps", "warm_up", "steps", "step_size", "carry", "tile_size", "jitter", "normalize")
 STYLE_ONLY = ("style", "content_weight", "style_weight", "tv_weight", "temporal_weight", "first_iterations",
               "iterations", "first_scales", "passes", "learning_rate", "loss", "original_colors")
 

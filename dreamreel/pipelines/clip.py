@@ -36,14 +36,23 @@ raw, and a gathered look flickers more (the same mean change in fewer pixels is 
 few regions are where every frame's steps pile up). On bikes' first 45 frames at 320 px spreading alone took the
 10-frame temporal error from 3.6 to 1.6 (x1000); a slower renewal (carry 0.97 and 2 steps a frame instead of 0.9 and
 4) to 1.3, against 2.3 for the algorithm before this work, which deflated to 6 grey levels (benchmarks/RESULTS.md,
-"Clips on real footage"; on native bikes, 201 frames: 1.07 against 2.85). carry < 1 and the fresh steps renew the
-detail, so stale detail fades. Where no remembered frame is reliable (a region coming into view, a surface without
-texture) the previous frame's detail is carried anyway, as style mode does: started from nothing, a few steps are
-mostly colour noise that the spread would amplify (native bikes, first 30 frames: 10-frame error 1.44 -> 0.84
-x1000). The first frame of a shot takes plain dream steps until it is as strong as the setting (at most
-`first_steps`), then two ordinary updates on itself: it shows the look the following frames keep, where the old
-octave dream was a one-off peak that deflated within a second. Still wrong: where the flow fails over a large area
-(a white van roof, a motion-blurred foreground) the carried detail is dragged into streaks along the motion.
+"Clips on real footage"; on native bikes, 201 frames, now: 0.95 against 2.85). carry < 1 and the fresh steps renew the
+detail, so stale detail fades. Where no remembered frame is reliable (a region coming into view, a motion-blurred
+vehicle passing) the previous frame's detail is kept where it was: started from nothing, a few steps are mostly
+colour noise that the spread would amplify (native bikes, first 30 frames: 10-frame error 1.44 -> 0.84 x1000 for
+carrying the previous detail at all); carried along the flow that failed there, it became faint swirls and green
+blotches (bikes, native, frames 76-101: in place the look keeps its pattern and strength, 10-frame error 0.59 ->
+0.51 x1000). Detail carried in from outside the earlier frame (content coming into view at an edge) is mirrored there:
+repeating the edge pixel's detail, as a flow warp does, dragged it into streaks that then travelled with the
+content (bikes: the van roof entering at the top, the panned wall). The first frame of a shot takes plain dream
+steps until it is as strong as the setting (at most `first_steps`), then a warm-up: ordinary frame updates along the
+shot's next `warm_up` frames (read ahead, stopping at a cut) and back to the first frame. A plain dream is a one-off
+peak of the objective that the carried frames lose within 6-10 frames (bikes, native: each shot's first frame
++19-28 % above its next 5 frames); warmed up, the first frame shows detail carried as far as the frames that
+follow, so the shot starts at the level it keeps (bikes: within 5 % of its next 5 frames; on a synthetic pan there
+and back, the first frame's objective within 10 % of the same content after 30 carried frames: tests). Still wrong:
+a textureless surface (the van roof) whose flow DIS interpolates, consistent both ways but stretching, so the
+checks pass it and its detail is stretched along the motion.
 
 Style mode (Ruder et al.). Each frame starts from its raw frame plus the carried stylisation (stylised - raw of the
 remembered frames, warped; content is never resampled twice, so it does not blur) and minimises the Gatys loss plus
@@ -59,6 +68,7 @@ Each frame's work is one jitted program at one size (objective leaves change, sh
 from __future__ import annotations
 
 import dataclasses
+from collections import deque
 from dataclasses import dataclass
 from itertools import pairwise
 from typing import Callable, Iterable, Iterator, NamedTuple, Sequence
@@ -77,13 +87,12 @@ from ..errors import DreamreelError
 from ..io import resize
 from ..models.registry import Model
 from ..motion.flow import flow_pair, reliability_mask
-from ..motion.warp import follow
+from ..motion.warp import flow_coords, follow, warp
 from ..settings import ClipSettings
 from .stream import Frame
 
 MAX_DREAM_GAIN = 16.0  # a first frame that stopped short of the strength (first_steps) is scaled up to it
 CHUNK = 4  # the first frame's steps run in chunks of this many, checking the strength in between
-SETTLE = 2  # ordinary frame updates on the first frame (each develops the pattern as much as a frame of the shot)
 MAX_STYLE_GAIN = 2.0  # style detail is only ever restored from warping losses, never invented
 PASS_BLEND = 0.5  # Ruder et al.'s delta: a later pass starts half from the neighbour, half from its last result
 MATCH = 0.1  # a remembered pixel counts only where its raw colour, carried along the flow, is this close to now's
@@ -213,9 +222,16 @@ def _recall(memory: list[Remembered], raw: np.ndarray, s: ClipSettings):
         # the flow's own check passes some pixels a mover has just uncovered: the detail must also sit on the
         # same colour it was dreamed on
         matches = np.abs(follow(m.raw, back) - raw).mean(axis=-1) < MATCH
-        details.append(follow(m.out - m.raw, back))
+        details.append(_carried(m.out - m.raw, back))
         masks.append(mask * matches)
     return details, masks
+
+
+def _carried(detail: np.ndarray, flow: np.ndarray) -> np.ndarray:
+    """Detail carried along the flow. Where the flow reaches outside the earlier frame (content coming into view at
+    an edge) the detail is mirrored there: repeating the edge pixel, as a flow warp does, dragged the border's detail
+    into streaks that then travelled with the content (bikes: the van roof, the panned wall)."""
+    return warp(detail, flow_coords(flow), "linear", border="reflect")
 
 
 def _state(memory: list[Remembered], target: float) -> dict[str, np.ndarray]:
@@ -240,26 +256,55 @@ def dream_clip(frames: Iterable[np.ndarray], *, model: Model, objective: Objecti
     objective = objective.bind(model.spec)
     target = float(np.float32(s.strength / 255.0))  # float32 as the checkpoint keeps it: a resume is exact
     memory, _ = _memory(state)
+    frames = _Ahead(frames)
     for index, raw in enumerate(frames, start=first_index):
         raw = np.asarray(raw, np.float32)
         key = jax.random.fold_in(jax.random.PRNGKey(s.seed), index)
         recalled = _recall(memory, raw, s) if memory else None
         if recalled is None:  # the first frame of a shot
-            out = _dream_first(model, objective, raw, key, s, target)
+            out = _dream_first(model, objective, raw, frames.peek(s.warm_up), key, s, target)
         else:
-            detail, weight = long_term(*recalled)
-            # as in style mode: where no remembered frame is reliable, the previous frame's detail anyway (the steps
-            # then refine a pattern; started from nothing, the spread would amplify the first steps' colour noise)
-            detail = detail + (1.0 - weight[..., None]) * recalled[0][0]
-            out = _dream_update(model, objective, raw, detail, key, s, target)
+            out = _dream_next(model, objective, raw, recalled, memory[0], key, s, target)
         memory = (_remember(memory, Remembered(index, raw, out), s) if recalled is not None
                   else [Remembered(index, raw, out)])
         yield out, _state(memory, target)
 
 
-def _dream_first(model, objective, raw, key, s: ClipSettings, target: float) -> np.ndarray:
-    """Dream steps from the raw frame until it is as strong as the target (at most s.first_steps), held there, then
-    SETTLE ordinary updates on the same frame: the pattern is then as developed as in the frames that follow."""
+class _Ahead:
+    """An iterator over frames that can look at the next few without consuming them."""
+
+    def __init__(self, frames: Iterable[np.ndarray]):
+        self._frames, self._seen = iter(frames), deque()
+
+    def __iter__(self):
+        return self
+
+    def __next__(self) -> np.ndarray:
+        return self._seen.popleft() if self._seen else next(self._frames)
+
+    def peek(self, count: int) -> list[np.ndarray]:
+        while len(self._seen) < count:
+            following = next(self._frames, None)
+            if following is None:
+                break
+            self._seen.append(following)
+        return list(self._seen)[:count]
+
+
+def _dream_next(model, objective, raw, recalled, previous: Remembered, key, s: ClipSettings,
+                target: float) -> np.ndarray:
+    detail, weight = long_term(*recalled)
+    # where no remembered frame is reliable, the previous frame's detail where it was, not moved along a flow that
+    # failed (dragged along it, a passing motion-blurred van became faint swirls and blotches; in place it keeps
+    # the look's pattern and strength); started from nothing, the spread would amplify the first steps' colour noise
+    detail = detail + (1.0 - weight[..., None]) * (previous.out - previous.raw)
+    return _dream_update(model, objective, raw, detail, key, s, target)
+
+
+def _dream_first(model, objective, raw, following, key, s: ClipSettings, target: float) -> np.ndarray:
+    """Dream steps from the raw frame until it is as strong as the target (at most s.first_steps), held there; then
+    the warm-up: ordinary frame updates along the shot's next frames (`following`, up to a cut) and back to this one.
+    The detail then arrives as carried as in the frames that follow, so the shot starts at the level it keeps."""
     image, done = jnp.asarray(raw), 0
     shift = tile_shift(raw.shape[:2], s.tile_size, s.jitter)
     while done < s.first_steps and strength(image, raw) < target:
@@ -267,10 +312,28 @@ def _dream_first(model, objective, raw, key, s: ClipSettings, target: float) -> 
         image = dream_steps(model, objective, image, jax.random.fold_in(key, 0), done, last, s.step_size,
                             tile_size=s.tile_size, max_shift=shift, normalize=s.normalize)
         done = last
-    out = _hold_dream(np.asarray(image), raw, target)
-    for settle in range(SETTLE):
-        out = _dream_update(model, objective, raw, out - raw, jax.random.fold_in(key, 1 + settle), s, target)
-    return out
+    return _warm_up(model, objective, raw, _hold_dream(np.asarray(image), raw, target), following, key, s, target)
+
+
+def _warm_up(model, objective, raw, first, following, key, s: ClipSettings, target: float) -> np.ndarray:
+    """The first frame's dream carried forward along `following` (up to a cut) by ordinary frame updates, and
+    back; the first dream itself where nothing follows."""
+    last, path, step = Remembered(0, raw, first), [raw], 0
+    for frame in (np.asarray(f, np.float32) for f in following):
+        recalled = _recall([last], frame, s)
+        if recalled is None:  # a cut: the warm-up stays in this shot
+            break
+        last = Remembered(0, frame, _dream_next(model, objective, frame, recalled, last,
+                                                jax.random.fold_in(key, 1 + step), s, target))
+        path, step = [*path, frame], step + 1
+    for frame in path[-2::-1]:
+        recalled = _recall([last], frame, s)
+        if recalled is None:  # the flow's checks are not symmetric: a pair can fail one way only
+            return first
+        last = Remembered(0, frame, _dream_next(model, objective, frame, recalled, last,
+                                                jax.random.fold_in(key, 1 + step), s, target))
+        step += 1
+    return last.out
 
 
 def _dream_update(model, objective, raw, detail, key, s: ClipSettings, target: float) -> np.ndarray:
@@ -362,7 +425,7 @@ def _neighbour(details, links, i: int, j: int):
         return None
     link = links[min(i, j)]
     flow, mask = (link.to_next, link.next_mask) if j < i else (link.to_previous, link.previous_mask)
-    return follow(details[j], flow), mask
+    return _carried(details[j], flow), mask
 
 
 def style_passes(frames: Sequence[np.ndarray], styles: Sequence[np.ndarray], *, model: Model,

@@ -9,7 +9,7 @@ from conftest import photo
 from synthetic import moving_square_clip, pan_clip
 
 from dreamreel.core.dream import dream
-from dreamreel.core.objectives import layer
+from dreamreel.core.objectives import layer, objective_value
 from dreamreel.errors import DreamreelError
 from dreamreel.pipelines import clip as clip_pipeline
 from dreamreel.pipelines.clip import (ClipSource, colour_distance, dream_clip, flicker, hold_strength, long_term,
@@ -128,6 +128,35 @@ def test_the_dream_is_spread_over_the_frame_not_gathered_where_it_began(tiny_mod
     assert unevenness(spread_out) < 0.7 * unevenness(gathered), (unevenness(spread_out), unevenness(gathered))
 
 
+def test_detail_coming_into_view_at_an_edge_is_mirrored_not_dragged_into_streaks(rng):
+    detail = rng.normal(0, 0.05, (24, 32, 3)).astype(np.float32)
+    flow = np.zeros((24, 32, 2), np.float32)
+    flow[..., 0] = 5.0  # every pixel reads 5 px to its right: the last 5 columns read outside the frame
+    carried = clip_pipeline._carried(detail, flow)
+    assert np.allclose(carried[:, :27], detail[:, 5:], atol=1e-6)
+    # columns 27..31 read 32..36, mirrored about the last column (31): 30, 29, ..., 26; never column 31 repeated
+    assert np.allclose(carried[:, 27:], detail[:, 30:25:-1], atol=1e-6)
+
+
+def test_a_shot_starts_at_the_level_it_keeps(tiny_model):
+    """A pan there and back: the last frame shows the first frame's content after 30 carried frames, i.e. the level
+    the clip keeps on that content. The first frame's own dream (warm_up=0) is a one-off peak of the objective
+    above it; warmed up along the frames that follow and back, the first frame starts at that level."""
+    there = pan_clip(photo((200, 260)), 16, 2.7, -1.3, size=(48, 64)).frames
+    frames = list(there) + list(there[-2::-1])
+    bound = OBJ.bind(tiny_model.spec)
+
+    def first_against_last(warm_up):
+        outs = images(dream_clip(frames, model=tiny_model, objective=OBJ,
+                                 settings=dataclasses.replace(DREAM, warm_up=warm_up)))
+        first, last = (float(objective_value(tiny_model, bound, o[None]) - objective_value(tiny_model, bound, f[None]))
+                       for o, f in ((outs[0], frames[0]), (outs[-1], frames[-1])))
+        return first / last - 1
+
+    cold, warm = first_against_last(0), first_against_last(5)
+    assert cold > 0.3 and abs(warm) < 0.1, (cold, warm)
+
+
 def test_no_drift_over_a_long_static_shot(tiny_model):
     still = photo((32, 32))
     settings = ClipSettings(first_steps=8, steps=2, step_size=0.01, jitter=2)
@@ -146,6 +175,8 @@ def test_a_scene_cut_starts_afresh_with_no_trace_of_the_previous_shot(tiny_model
     fresh = images(dream_clip(other, model=tiny_model, objective=OBJ, settings=DREAM, first_index=4))
     for a, b in zip(outs[4:], fresh):
         assert np.array_equal(a, b)  # as if the clip had started at the cut
+    before = images(dream_clip(clip[:4], model=tiny_model, objective=OBJ, settings=DREAM))
+    assert all(np.array_equal(a, b) for a, b in zip(outs[:4], before))  # the first shot's warm-up stops at the cut
     no_cuts = images(dream_clip(spliced, model=tiny_model, objective=OBJ,
                                 settings=dataclasses.replace(DREAM, cut_threshold=1.0)))
     assert not np.array_equal(no_cuts[4], fresh[0])
