@@ -8,8 +8,10 @@ painting_look(model, paintings, *, side, style_scale=1.0, **style) -> StyleLook 
 look_source(model_name, *, preset=None, styles=(), objective="") -> LookSource   the look asked for, before any
       model loads (a clip preset, paintings or a dream objective); .files(), .to_dict() (the recipe a network keeps)
 LookSource.from_dict(net.recipe) -> LookSource      the look a network learned (for the optimiser of the hybrid mode)
-build_look(model, source, *, side, closeness_weight) -> StyleLook | DreamLook
+build_look(model, source, *, side, closeness_weight, objective_weight) -> StyleLook | DreamLook
 optimiser_keyframes(model, source, images, count) -> [(image, optimiser output)]   targets of the keyframe terms
+sample_batch(images, step, settings, pairs=None) -> {"inputs" (N, c, c, 3)[, "next", "flow", "mask"]}
+keyframe_batch(keyframes, step, settings) -> {"keyframes" (N, c, c, 3), "targets" (N, c, c, 3)}   aligned crops
 default_photos() -> [Path]                          the photos shipped with the presets (sky, flowers)
 learn(images, *, model, look, recipe, output, settings, held_out=(), clip=False, keyframes=(), progress=None,
       cancel=None) -> Path | None           trains, writes `output` (.dnet) atomically; None when cancelled
@@ -76,11 +78,15 @@ class LearnSettings:
     norm: str = setting("instance", choice(NORMS), "normalisation: instance or group")
     temporal_weight: float = setting(0.0, number(0.0), "weight of the temporal loss on consecutive frames (clips)")
     keyframe_weight: float = setting(0.0, number(0.0), "weight of the L1 distance to the optimiser's keyframes")
+    keyframe_feature_weight: float = setting(0.0, number(0.0), "weight of the feature distance (at the look's "
+                                                               "layers) to the optimiser's keyframes")
     adversarial_weight: float = setting(0.0, number(0.0), "weight of a PatchGAN critic's verdict on the keyframes "
                                                           "(pix2pix); needs keyframes, like keyframe_weight")
     closeness_weight: float = setting(1.0, number(0.0), "dream looks: weight of the mean squared change of the "
                                                         "pixels (at the held strength: favours an even change over a "
                                                         "concentrated one)")
+    objective_weight: float = setting(1.0, number(0.0), "dream looks: weight of the objective's gain (small beside "
+                                                        "keyframes: alone it learns a stamped motif)")
     held_out: int = setting(1, integer(0, 64), "photos or frames kept out of training and shown in the previews")
     keyframes: int = setting(0, integer(0, 256), "training frames or photos the look's own optimiser paints first "
                                                  "(a style frame takes minutes), for the keyframe and adversarial "
@@ -102,7 +108,7 @@ class LearnSettings:
     @property
     def extra(self) -> ExtraWeights:
         return ExtraWeights(temporal=self.temporal_weight, keyframe=self.keyframe_weight,
-                            adversarial=self.adversarial_weight)
+                            keyframe_features=self.keyframe_feature_weight, adversarial=self.adversarial_weight)
 
 
 @dataclass(frozen=True)
@@ -290,7 +296,8 @@ def optimiser_keyframes(model: Model, source: LookSource, images: Sequence[np.nd
     return pairs
 
 
-def build_look(model: Model, source: LookSource, *, side: int, closeness_weight: float = 1.0):
+def build_look(model: Model, source: LookSource, *, side: int, closeness_weight: float = 1.0,
+               objective_weight: float = 1.0):
     """The training loss of the look at the scale of `side` px images."""
     from ..io import read_image
 
@@ -302,7 +309,8 @@ def build_look(model: Model, source: LookSource, *, side: int, closeness_weight:
     if schedule.spatial:
         raise DreamreelError("a guide compared in place (l1, l2, pixels) is tied to one picture: a network cannot "
                              "learn it; use guide_mode dot, match or channels")
-    return dream_look(model, schedule.at(0), closeness_weight=closeness_weight, strength=source.strength / 255.0)
+    return dream_look(model, schedule.at(0), closeness_weight=closeness_weight, strength=source.strength / 255.0,
+                      objective_weight=objective_weight)
 
 
 class _Pairs:
@@ -371,13 +379,18 @@ def _lands_inside(flow: np.ndarray) -> np.ndarray:
     return ((x >= 0) & (x <= w - 1) & (y >= 0) & (y <= h - 1)).astype(np.float32)
 
 
-def _keyframe_batch(keyframes: Sequence[tuple[np.ndarray, np.ndarray]], step: int,
+def keyframe_batch(keyframes: Sequence[tuple[np.ndarray, np.ndarray]], step: int,
                     settings: LearnSettings) -> dict[str, np.ndarray]:
-    """One crop of one (frame, optimiser output) pair, at the same place in both."""
+    """`batch` crops of random (frame, optimiser output) pairs, each at the same place in both, randomly flipped."""
     rng = np.random.default_rng([settings.seed, step, 1])
-    frame, target = keyframes[int(rng.integers(len(keyframes)))]
-    window = _window(rng, frame.shape, settings.crop)
-    return {"keyframes": frame[window][None], "targets": target[window][None]}
+    frames, targets = [], []
+    for _ in range(settings.batch):
+        frame, target = keyframes[int(rng.integers(len(keyframes)))]
+        window = _window(rng, frame.shape, settings.crop)
+        flip = slice(None, None, -1 if rng.integers(2) else 1)
+        frames.append(frame[window][:, flip])
+        targets.append(target[window][:, flip])
+    return {"keyframes": np.stack(frames), "targets": np.stack(targets)}
 
 
 # --- checkpoints ---------------------------------------------------------------------------------------------------
@@ -495,7 +508,7 @@ def learn(images: Sequence[np.ndarray], *, model: Model, look, recipe: dict, out
     from ..io.netfile import save_net
 
     _check_data(images, settings, clip)
-    if (settings.keyframe_weight or settings.adversarial_weight) and not keyframes:
+    if settings.extra.keyframed and not keyframes:
         raise DreamreelError("the keyframe and adversarial weights need keyframes: (frame, optimiser output) pairs")
     recipe = json.loads(json.dumps(recipe))
     output = Path(output)
@@ -522,8 +535,8 @@ def learn(images: Sequence[np.ndarray], *, model: Model, look, recipe: dict, out
             _save_checkpoint(checkpoint_path(output), key, state, history)
             return None
         batch = sample_batch(images, step, settings, pairs)
-        if settings.keyframe_weight or settings.adversarial_weight:
-            batch.update(_keyframe_batch(keyframes, step, settings))
+        if settings.extra.keyframed:
+            batch.update(keyframe_batch(keyframes, step, settings))
         state, terms = step_fn(state, batch, model, look)
         done = step + 1
         if done % settings.report_every == 0 or done == settings.steps:

@@ -12,8 +12,8 @@ from dreamreel.io import read_image
 from dreamreel.io.netfile import load_net
 from dreamreel.motion.warp import follow as warp
 from dreamreel.pipelines.clip import temporal_error
-from dreamreel.pipelines.learn import (LearnSettings, checkpoint_path, hold_out, learn, net_clip, preview_path,
-                                       sample_batch)
+from dreamreel.pipelines.learn import (LearnSettings, checkpoint_path, hold_out, keyframe_batch, learn, net_clip,
+                                       preview_path, sample_batch)
 
 RECIPE = {"name": "noise look", "kind": "style"}
 TINY = dict(steps=12, batch=2, crop=32, side=64, width=4, residual_blocks=1, checkpoint_every=4, preview_every=8,
@@ -168,3 +168,20 @@ def test_keyframe_and_adversarial_terms_train_and_resume_with_the_critic(tmp_pat
     for a, b in zip(jax.tree_util.tree_leaves(load_net(whole).params),
                     jax.tree_util.tree_leaves(load_net(resumed).params)):
         np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
+
+
+def test_keyframe_batches_crop_frame_and_target_at_the_same_place():
+    frame = np.random.default_rng(0).random((60, 70, 3)).astype(np.float32)
+    keyframes = [(frame, 1.0 - frame), (frame[::-1].copy(), 1.0 - frame[::-1])]
+    settings = LearnSettings(**{**TINY, "batch": 5, "crop": 32})
+    batch = keyframe_batch(keyframes, 3, settings)
+    assert batch["keyframes"].shape == batch["targets"].shape == (5, 32, 32, 3)
+    np.testing.assert_array_equal(batch["targets"], 1.0 - batch["keyframes"])
+    again = keyframe_batch(keyframes, 3, settings)
+    np.testing.assert_array_equal(again["keyframes"], batch["keyframes"])  # seeded by the step: resumes alike
+
+
+def test_feature_keyframes_need_keyframes(tmp_path, tiny_model, look, images):
+    settings = LearnSettings(**{**TINY, "keyframe_feature_weight": 1.0})
+    with pytest.raises(DreamreelError, match="need keyframes"):
+        learn(images, model=tiny_model, look=look, recipe=RECIPE, output=tmp_path / "k.dnet", settings=settings)

@@ -1,11 +1,12 @@
 """The losses a network learns a look from: the look's own loss (no slow targets), plus temporal and keyframe terms.
 
 style_look(model, paintings, *, content_layer, style_layers, ...) -> StyleLook   painting statistics taken once
-dream_look(model, objective, *, closeness_weight, strength=0.0) -> DreamLook
+dream_look(model, objective, *, closeness_weight, strength=0.0, objective_weight=1.0) -> DreamLook
 look_terms(model, look, outputs (N, H, W, 3), inputs (N, H, W, 3)) -> {term: scalar}   unweighted
 look_total(look, terms) -> scalar                                                        the weighted sum
 temporal_term(outputs_next, outputs_prev, flow (N, H, W, 2), mask (N, H, W)) -> scalar
 keyframe_term(outputs, targets) -> scalar
+feature_term(model, look, outputs (K, H, W, 3), targets (K, H, W, 3)) -> scalar   at the look's layers
 
 A style look is Johnson et al.'s perceptual loss with the optimiser's own terms: the Gatys style loss of the output
 against the painting's Gram statistics (a StyleLoss: computed once, pytree leaves) and the content loss against the
@@ -16,7 +17,13 @@ A dream look: the dream objective's relative gain over the input, -(f(out) - f(i
 negative as the dream grows; relative, so the weight below does not depend on the layer's activation scale), plus
 closeness_weight times the mean squared change of the pixels, which stands in for the optimiser's few small steps;
 with a strength (a network that holds it, NetConfig.strength) the change is fixed and the objective alone decides
-what the network dreams.
+what the network dreams. Alone, the objective is a trap: the small network finds a far stronger maximiser than the
+optimiser's few small steps reach (one stamped motif: issue 16), so a dream is best learned from the optimiser's
+own outputs on keyframes (keyframe_term, feature_term) with the objective at a small objective_weight.
+
+Feature term: the relative squared distance of the look's layer activations (a dream: the objective's layers),
+mean((phi(o) - phi(t))^2) / mean(phi(t)^2) averaged over layers: bounded below by 0 at the optimiser's output
+(unlike the objective) and, at a stride-8 layer, blind to where exactly a dot falls, which pixels cannot predict.
 
 Temporal term (Ruder et al., ReCoNet): the output of frame t+1 against the output of frame t warped into t+1 by
 the backward optical flow, on reliable pixels only: sum(mask * |o_{t+1} - warp(o_t)|^2) / (3 sum(mask)).
@@ -66,6 +73,7 @@ class DreamLook:
 
     objective: Objective
     closeness_weight: float = 1.0
+    objective_weight: float = 1.0
     strength: float = static(default=0.0)  # the mean |change| a network of this look holds (0: free)
 
     @property
@@ -89,16 +97,17 @@ def style_look(model: Model, paintings: Sequence[np.ndarray], *, content_layer: 
     return StyleLook(style, content_layer, float(content_weight), float(style_weight), float(tv_weight))
 
 
-def dream_look(model: Model, objective: Objective, *, closeness_weight: float = 1.0,
-               strength: float = 0.0) -> DreamLook:
-    if closeness_weight < 0 or not np.isfinite(closeness_weight):
-        raise DreamreelError(f"closeness weight must be 0 or more (got {closeness_weight:g})")
+def dream_look(model: Model, objective: Objective, *, closeness_weight: float = 1.0, strength: float = 0.0,
+               objective_weight: float = 1.0) -> DreamLook:
+    for name, value in (("closeness weight", closeness_weight), ("objective weight", objective_weight)):
+        if value < 0 or not np.isfinite(value):
+            raise DreamreelError(f"{name} must be 0 or more (got {value:g})")
     if not 0.0 <= strength < 1.0:
         raise DreamreelError(f"a dream's strength must be in [0, 1) (got {strength:g})")
     objective = objective.bind(model.spec)
     if not objective.layers - {"input"}:
         raise DreamreelError(f"the dream objective {objective.describe()} reads no layer: nothing to learn")
-    return DreamLook(objective, float(closeness_weight), float(strength))
+    return DreamLook(objective, float(closeness_weight), float(objective_weight), float(strength))
 
 
 def _content(name: str, outputs_features: jax.Array, inputs_features: jax.Array) -> jax.Array:
@@ -127,7 +136,7 @@ def look_terms(model: Model, look, outputs: jax.Array, inputs: jax.Array) -> dic
 def look_total(look, terms: dict[str, jax.Array]) -> jax.Array:
     if isinstance(look, StyleLook):
         return look.content_weight * terms["content"] + look.style_weight * terms["style"] + look.tv_weight * terms["tv"]
-    return terms["dream"] + look.closeness_weight * terms["closeness"]
+    return look.objective_weight * terms["dream"] + look.closeness_weight * terms["closeness"]
 
 
 def temporal_term(outputs_next: jax.Array, outputs_prev: jax.Array, flow: jax.Array, mask: jax.Array) -> jax.Array:
@@ -140,3 +149,12 @@ def temporal_term(outputs_next: jax.Array, outputs_prev: jax.Array, flow: jax.Ar
 def keyframe_term(outputs: jax.Array, targets: jax.Array) -> jax.Array:
     """Mean absolute distance to the optimiser's own output on keyframes (L1: blurs strokes less than L2)."""
     return jnp.mean(jnp.abs(outputs - targets))
+
+
+def feature_term(model: Model, look, outputs: jax.Array, targets: jax.Array) -> jax.Array:
+    """The relative squared distance of outputs' and targets' activations at the look's layers, mean over layers."""
+    layers = look.layers
+    ours = activations(model, outputs, model.spec.deepest(layers))
+    theirs = jax.lax.stop_gradient(activations(model, targets, model.spec.deepest(layers)))
+    return jnp.mean(jnp.stack([jnp.mean(jnp.square(ours[name] - theirs[name]))
+                               / (jnp.mean(jnp.square(theirs[name])) + _EPS) for name in layers]))

@@ -6,8 +6,9 @@ import pytest
 
 from conftest import photo
 from dreamreel.core import stylize as S
-from dreamreel.core.nets import dream_look, look_terms, look_total, style_look, temporal_term
+from dreamreel.core.nets import dream_look, feature_term, look_terms, look_total, style_look, temporal_term
 from dreamreel.core.objectives import layer
+from dreamreel.models.registry import activations
 from dreamreel.errors import DreamreelError
 
 LAYERS = ("block1_conv1", "block2_conv1", "block3_conv1")
@@ -80,3 +81,24 @@ def test_bad_looks_raise(tiny_model, painting):
         style_look(tiny_model, [painting], content_layer="block9_conv1", style_layers=LAYERS)
     with pytest.raises(DreamreelError, match="closeness"):
         dream_look(tiny_model, layer("block2_conv1"), closeness_weight=float("nan"))
+
+
+def test_objective_weight_scales_only_the_dream_term(tiny_model):
+    inputs = jnp.asarray(photo((32, 32))[None])
+    louder = jnp.clip(0.5 + 1.5 * (inputs - 0.5), 0, 1)
+    look = dream_look(tiny_model, layer("block2_conv1"), closeness_weight=0.5, objective_weight=0.01)
+    terms = look_terms(tiny_model, look, louder, inputs)
+    assert float(look_total(look, terms)) == pytest.approx(float(0.01 * terms["dream"] + 0.5 * terms["closeness"]))
+    with pytest.raises(DreamreelError, match="objective weight"):
+        dream_look(tiny_model, layer("block2_conv1"), objective_weight=-1.0)
+
+
+def test_feature_term_is_the_relative_distance_at_the_looks_layers(tiny_model):
+    look = dream_look(tiny_model, layer("block2_conv1") + layer("block1_conv1"))
+    targets = jnp.asarray(np.stack([photo((32, 32)), photo((32, 32))[::-1]]))
+    outputs = jnp.clip(targets + 0.05 * jnp.cos(30 * targets), 0, 1)
+    assert float(feature_term(tiny_model, look, targets, targets)) == 0.0
+    ours, theirs = (activations(tiny_model, x, "block2_conv1") for x in (outputs, targets))
+    expected = np.mean([np.mean((np.asarray(ours[n]) - np.asarray(theirs[n])) ** 2)
+                        / np.mean(np.asarray(theirs[n]) ** 2) for n in ("block1_conv1", "block2_conv1")])
+    assert float(feature_term(tiny_model, look, outputs, targets)) == pytest.approx(expected, rel=1e-4)
