@@ -16,7 +16,8 @@ default_photos() -> [Path]                          the photos shipped with the 
 learn(images, *, model, look, recipe, output, settings, held_out=(), clip=False, keyframes=(), progress=None,
       cancel=None) -> Path | None           trains, writes `output` (.dnet) atomically; None when cancelled
 net_clip(frames, net, *, blend=0.0, flow_method="dis") -> iterator of frames   a network over a clip
-net_frame(net, raw, previous=None, *, blend, flow_method, cut_threshold) -> (H, W, 3)   one frame of it
+net_frame(net, raw, previous=None, *, blend, flow_method, cut_threshold) -> (H, W, 3)   one frame of it (the
+      network's detail blended with the previous frame's, carried along the flow)
 NetClipSource(raw_frames, total, net, blend, flow_method, cut_threshold)   net_clip as a stream.FrameSource
 learn_unconditional(images, *, output, settings=GanSettings(), ...) -> Path | None   a DCGAN + sample grid (a demo)
 
@@ -49,6 +50,7 @@ import numpy as np
 from ..core.fields import SEED_MAX, choice, integer, number, setting, validate
 from ..core.nets import (NORMS, DreamLook, ExtraWeights, LearnedNet, NetConfig, StyleLook, apply_net, dream_look,
                          init_state, make_train_step, optimizer, style_look)
+from ..core.nets.networks import hold_strength
 from ..core.nets.gan import GanConfig, gan_optimizer, init_gan, make_gan_step, sample, sample_grid
 from ..core.stylize import stylize
 from ..errors import DreamreelError
@@ -563,9 +565,11 @@ def learn(images: Sequence[np.ndarray], *, model: Model, look, recipe: dict, out
 
 def net_frame(net: LearnedNet, raw: np.ndarray, previous: tuple[np.ndarray, np.ndarray] | None = None, *,
               blend: float = 0.0, flow_method: str = "dis", cut_threshold: float = 0.15) -> np.ndarray:
-    """The network on one frame; with blend > 0 and the previous (raw, output) pair, the output is mixed with the
-    previous output warped along the optical flow on reliable pixels:
-    out = (1 - blend * mask) * net(raw) + blend * mask * warped previous (nothing across a scene cut)."""
+    """The network on one frame; with blend > 0 and the previous (raw, output) pair, the network's *detail*
+    (output - raw) is mixed with the previous detail warped along the optical flow, on reliable pixels:
+    out = raw + (1 - blend * mask) * (net(raw) - raw) + blend * mask * warp(previous detail) (nothing across a
+    scene cut), then held at the network's strength if it has one. The detail, not the output, is carried (as the
+    optimiser's clip mode does): the frame's own content is never resampled, so moving edges stay sharp."""
     from .clip import scene_cut
 
     if not 0.0 <= blend < 1.0:
@@ -580,7 +584,11 @@ def net_frame(net: LearnedNet, raw: np.ndarray, previous: tuple[np.ndarray, np.n
     if scene_cut(prev_raw, raw, mask, cut_threshold):
         return out
     weight = blend * mask[..., None]
-    return (1.0 - weight) * out + weight * follow(prev_out, backward)
+    detail = (1.0 - weight) * (out - raw) + weight * follow(prev_out - prev_raw, backward)
+    blended = np.clip(raw + detail, 0.0, 1.0)
+    if not net.config.strength:
+        return blended
+    return np.asarray(hold_strength(blended[None], raw[None], net.config.strength)[0])
 
 
 def _painted(frames: Iterable[np.ndarray], net: LearnedNet, previous: tuple[np.ndarray, np.ndarray] | None,

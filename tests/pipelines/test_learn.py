@@ -6,7 +6,7 @@ import pytest
 
 from conftest import photo
 from synthetic import pan_clip
-from dreamreel.core.nets import apply_net, style_look
+from dreamreel.core.nets import LearnedNet, NetConfig, apply_net, init_params, style_look
 from dreamreel.errors import DreamreelError
 from dreamreel.io import read_image
 from dreamreel.io.netfile import load_net
@@ -104,6 +104,14 @@ def test_temporal_training_on_a_clip(tmp_path, tiny_model, look):
     np.testing.assert_allclose(outputs[2], np.asarray(apply_net(net, clip.frames[2])), atol=1e-6)
     blended = list(net_clip(clip.frames, net, blend=0.5))
     assert temporal_error(blended, clip.frames) <= temporal_error(outputs, clip.frames) + 1e-9
+
+
+def test_a_blended_clip_of_a_dream_network_keeps_its_strength(tiny_model):
+    clip = pan_clip(photo((96, 128)), 4, dx=2.0, dy=0.0, size=(48, 64))
+    config = NetConfig((4, 8, 8), 1, strength=0.05)
+    net = LearnedNet(config, init_params(config, jax.random.PRNGKey(1)), RECIPE)
+    for raw, out in zip(clip.frames, net_clip(clip.frames, net, blend=0.8)):
+        assert np.mean(np.abs(out - raw)) == pytest.approx(0.05, rel=0.02)
 
 
 def test_hold_out_keeps_training_images():
