@@ -230,18 +230,25 @@ class LookSource:
             if recipe["kind"] == "dream":
                 return LookSource("dream", recipe["name"], recipe["model"], Recipe(**recipe["objective"]),
                                   strength=recipe["strength"])
-            styles = []
-            for painting in recipe["styles"]:
-                if not Path(painting["file"]).is_file() or _sha256(painting["file"]) != painting["sha256"]:
-                    raise DreamreelError(f"{where} learned the style of {painting['file']}, which is not there (or "
-                                         f"changed): the optimiser needs that painting")
-                styles.append(painting["file"])
+            styles = [_painting_file(painting, where) for painting in recipe["styles"]]
             return LookSource("style", recipe["name"], recipe["model"], styles=tuple(styles),
                               content_weight=recipe["content_weight"], style_weight=recipe["style_weight"],
                               tv_weight=recipe["tv_weight"], loss=recipe["loss"])
         except (KeyError, TypeError):
             raise DreamreelError(f"{where} keeps no look an optimiser can continue (made by an older dreamreel?); "
                                  f"apply it without steps or iterations") from None
+
+
+def _painting_file(painting: dict, where: str) -> str:
+    """The painting a network's recipe names: at its path, else the preset painting of that name and checksum (a
+    network made in another clone or install of dreamreel, like the shipped examples)."""
+    from ..home import presets_dir
+
+    for path in (Path(painting["file"]), presets_dir() / "images" / Path(painting["file"]).name):
+        if path.is_file() and _sha256(path) == painting["sha256"]:
+            return str(path)
+    raise DreamreelError(f"{where} learned the style of {painting['file']}, which is not there (or changed): the "
+                         f"optimiser needs that painting")
 
 
 def look_source(model: str, *, preset: str | None = None, styles: Sequence[str] = (), objective: str = "") -> LookSource:

@@ -12,8 +12,8 @@ from dreamreel.io import read_image
 from dreamreel.io.netfile import load_net
 from dreamreel.motion.warp import follow as warp
 from dreamreel.pipelines.clip import temporal_error
-from dreamreel.pipelines.learn import (LearnSettings, checkpoint_path, hold_out, keyframe_batch, learn, net_clip,
-                                       preview_path, sample_batch)
+from dreamreel.pipelines.learn import (LearnSettings, LookSource, checkpoint_path, hold_out, keyframe_batch, learn,
+                                       look_source, net_clip, preview_path, sample_batch)
 
 RECIPE = {"name": "noise look", "kind": "style"}
 TINY = dict(steps=12, batch=2, crop=32, side=64, width=4, residual_blocks=1, checkpoint_every=4, preview_every=8,
@@ -193,3 +193,12 @@ def test_feature_keyframes_need_keyframes(tmp_path, tiny_model, look, images):
     settings = LearnSettings(**{**TINY, "keyframe_feature_weight": 1.0})
     with pytest.raises(DreamreelError, match="need keyframes"):
         learn(images, model=tiny_model, look=look, recipe=RECIPE, output=tmp_path / "k.dnet", settings=settings)
+
+
+def test_a_recipe_made_in_another_clone_finds_the_preset_painting_by_name_and_checksum():
+    recipe = look_source("vgg16", preset="starry").to_dict()
+    moved = {**recipe, "styles": [{**recipe["styles"][0], "file": "/elsewhere/presets/images/starry_night.jpg"}]}
+    assert LookSource.from_dict(moved).styles == (recipe["styles"][0]["file"],)
+    changed = {**moved, "styles": [{**moved["styles"][0], "sha256": "0" * 16}]}
+    with pytest.raises(DreamreelError, match="not there"):
+        LookSource.from_dict(changed)
