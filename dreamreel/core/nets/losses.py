@@ -73,7 +73,7 @@ class DreamLook:
 
     objective: Objective
     closeness_weight: float = 1.0
-    objective_weight: float = 1.0
+    objective_weight: float = static(default=1.0)  # static: at 0 the objective's VGG passes are not traced at all
     strength: float = static(default=0.0)  # the mean |change| a network of this look holds (0: free)
 
     @property
@@ -125,18 +125,21 @@ def look_terms(model: Model, look, outputs: jax.Array, inputs: jax.Array) -> dic
                 "style": look.style(acts),
                 "tv": -total_variation()({"input": outputs})}
     if isinstance(look, DreamLook):
+        terms = {"closeness": jnp.mean(jnp.square(outputs - inputs))}
+        if not look.objective_weight:
+            return terms
         until = model.spec.deepest(look.layers)
         gained = look.objective(activations(model, outputs, until))
         before = jax.lax.stop_gradient(look.objective(activations(model, inputs, until)))
-        return {"dream": -(gained - before) / (jnp.abs(before) + _EPS),
-                "closeness": jnp.mean(jnp.square(outputs - inputs))}
+        return {"dream": -(gained - before) / (jnp.abs(before) + _EPS), **terms}
     raise DreamreelError(f"unknown look {type(look).__name__}; expected a StyleLook or a DreamLook")
 
 
 def look_total(look, terms: dict[str, jax.Array]) -> jax.Array:
     if isinstance(look, StyleLook):
         return look.content_weight * terms["content"] + look.style_weight * terms["style"] + look.tv_weight * terms["tv"]
-    return look.objective_weight * terms["dream"] + look.closeness_weight * terms["closeness"]
+    dream = look.objective_weight * terms["dream"] if look.objective_weight else 0.0
+    return dream + look.closeness_weight * terms["closeness"]
 
 
 def temporal_term(outputs_next: jax.Array, outputs_prev: jax.Array, flow: jax.Array, mask: jax.Array) -> jax.Array:

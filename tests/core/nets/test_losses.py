@@ -89,6 +89,8 @@ def test_objective_weight_scales_only_the_dream_term(tiny_model):
     look = dream_look(tiny_model, layer("block2_conv1"), closeness_weight=0.5, objective_weight=0.01)
     terms = look_terms(tiny_model, look, louder, inputs)
     assert float(look_total(look, terms)) == pytest.approx(float(0.01 * terms["dream"] + 0.5 * terms["closeness"]))
+    silent = dream_look(tiny_model, layer("block2_conv1"), objective_weight=0.0)
+    assert set(look_terms(tiny_model, silent, louder, inputs)) == {"closeness"}
     with pytest.raises(DreamreelError, match="objective weight"):
         dream_look(tiny_model, layer("block2_conv1"), objective_weight=-1.0)
 
