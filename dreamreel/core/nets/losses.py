@@ -6,7 +6,7 @@ look_terms(model, look, outputs (N, H, W, 3), inputs (N, H, W, 3)) -> {term: sca
 look_total(look, terms) -> scalar                                                        the weighted sum
 temporal_term(outputs_next, outputs_prev, flow (N, H, W, 2), mask (N, H, W)) -> scalar
 keyframe_term(outputs, targets) -> scalar
-feature_term(model, look, outputs (K, H, W, 3), targets (K, H, W, 3)) -> scalar   at the look's layers
+feature_term(model, look, outputs (K, H, W, 3), targets (K, H, W, 3)) -> scalar   Gram statistics, per image
 
 A style look is Johnson et al.'s perceptual loss with the optimiser's own terms: the Gatys style loss of the output
 against the painting's Gram statistics (a StyleLoss: computed once, pytree leaves) and the content loss against the
@@ -21,12 +21,10 @@ what the network dreams. Alone, the objective is a trap: the small network finds
 optimiser's few small steps reach (one stamped motif: issue 16), so a dream is best learned from the optimiser's
 own outputs on keyframes (keyframe_term, feature_term) with the objective at a small objective_weight.
 
-Feature term: the relative squared distance of the look's layer activations (a dream: the objective's layers),
-mean((phi(o) - phi(t))^2) / mean(phi(t)^2) averaged over layers: bounded below by 0 at the optimiser's output
-(unlike the objective) and, at a stride-8 layer, blind to where exactly a dot falls, which pixels cannot predict.
-
-Temporal term (Ruder et al., ReCoNet): the output of frame t+1 against the output of frame t warped into t+1 by
-the backward optical flow, on reliable pixels only: sum(mask * |o_{t+1} - warp(o_t)|^2) / (3 sum(mask)).
+Feature term: each output's Gatys style loss against *its own target's* statistics (Gram matrices at the model's
+style layers down to the look's deepest, and at the look's layers; relative squared error, averaged over layers and
+images): bounded below by 0 at the optimiser's output (unlike the objective) and blind to where exactly a dot falls,
+which pixels cannot predict (an L1 or plain feature distance to the target only learns a tone shift: issue 16).
 """
 
 from __future__ import annotations
@@ -43,7 +41,7 @@ from ...models.registry import Model, activations
 from ..transforms import follow
 from ..objectives import ContentLoss, Objective, StyleLoss, style_loss, total_variation
 from ..objectives.base import static
-from ..objectives.style import content_layer_of
+from ..objectives.style import content_layer_of, gram_matrix, relative_error
 
 _EPS = 1e-8
 
@@ -155,9 +153,14 @@ def keyframe_term(outputs: jax.Array, targets: jax.Array) -> jax.Array:
 
 
 def feature_term(model: Model, look, outputs: jax.Array, targets: jax.Array) -> jax.Array:
-    """The relative squared distance of outputs' and targets' activations at the look's layers, mean over layers."""
-    layers = look.layers
-    ours = activations(model, outputs, model.spec.deepest(layers))
-    theirs = jax.lax.stop_gradient(activations(model, targets, model.spec.deepest(layers)))
-    return jnp.mean(jnp.stack([jnp.mean(jnp.square(ours[name] - theirs[name]))
-                               / (jnp.mean(jnp.square(theirs[name])) + _EPS) for name in layers]))
+    """The Gatys style loss of each output against its own target's statistics (Gram matrices at the model's style
+    layers no deeper than the look's, and at the look's own layers), mean over the batch."""
+    spec = model.spec
+    deepest = spec.deepest(look.layers)
+    names = tuple(dict.fromkeys([*(n for n in spec.style_layers if spec.deepest((n, deepest)) == deepest),
+                                 *look.layers]))
+    ours = activations(model, outputs, deepest)
+    theirs = activations(model, jax.lax.stop_gradient(targets), deepest)
+    per_layer = [jax.vmap(relative_error)(gram_matrix(ours[n]), jax.lax.stop_gradient(gram_matrix(theirs[n])))
+                 for n in names]
+    return jnp.mean(jnp.stack(per_layer))

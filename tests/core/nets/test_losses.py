@@ -95,12 +95,21 @@ def test_objective_weight_scales_only_the_dream_term(tiny_model):
         dream_look(tiny_model, layer("block2_conv1"), objective_weight=-1.0)
 
 
-def test_feature_term_is_the_relative_distance_at_the_looks_layers(tiny_model):
-    look = dream_look(tiny_model, layer("block2_conv1") + layer("block1_conv1"))
+def test_feature_term_is_each_outputs_style_loss_against_its_own_target(tiny_model):
+    look = dream_look(tiny_model, layer("block2_conv1"))
     targets = jnp.asarray(np.stack([photo((32, 32)), photo((32, 32))[::-1]]))
     outputs = jnp.clip(targets + 0.05 * jnp.cos(30 * targets), 0, 1)
     assert float(feature_term(tiny_model, look, targets, targets)) == 0.0
     ours, theirs = (activations(tiny_model, x, "block2_conv1") for x in (outputs, targets))
-    expected = np.mean([np.mean((np.asarray(ours[n]) - np.asarray(theirs[n])) ** 2)
-                        / np.mean(np.asarray(theirs[n]) ** 2) for n in ("block1_conv1", "block2_conv1")])
-    assert float(feature_term(tiny_model, look, outputs, targets)) == pytest.approx(expected, rel=1e-4)
+
+    def gram(f):  # (h, w, C) -> (C, C), by numpy
+        flat = np.asarray(f, np.float64).reshape(-1, f.shape[-1])
+        return flat.T @ flat / flat.shape[0]
+
+    errors = [np.mean((gram(ours[n][i]) - gram(theirs[n][i])) ** 2) / np.mean(gram(theirs[n][i]) ** 2)
+              for n in ("block1_conv1", "block2_conv1") for i in range(2)]  # style layers down to the look's
+    assert float(feature_term(tiny_model, look, outputs, targets)) == pytest.approx(np.mean(errors), rel=1e-4)
+    shifted = jnp.roll(targets, 3, axis=2)  # the same texture, moved: near by statistics, far by pixels
+    other = 1.0 - targets
+    assert float(feature_term(tiny_model, look, shifted, targets)) < 0.1 * float(feature_term(tiny_model, look, other,
+                                                                                               targets))
