@@ -87,8 +87,8 @@ class LearnSettings:
     closeness_weight: float = setting(1.0, number(0.0), "dream looks: weight of the mean squared change of the "
                                                         "pixels (at the held strength: favours an even change over a "
                                                         "concentrated one)")
-    objective_weight: float = setting(1.0, number(0.0), "dream looks: weight of the objective's gain (small beside "
-                                                        "keyframes: alone it learns a stamped motif)")
+    objective_weight: float = setting(1.0, number(0.0), "dream looks: weight of the objective's gain (with keyframes "
+                                                        "counted up to the optimiser's own gain on them)")
     held_out: int = setting(1, integer(0, 64), "photos or frames kept out of training and shown in the previews")
     keyframes: int = setting(0, integer(0, 256), "training frames or photos the look's own optimiser paints first "
                                                  "(a style frame takes minutes), for the keyframe and adversarial "
@@ -500,6 +500,18 @@ def _check_data(images: Sequence[np.ndarray], settings: LearnSettings, clip: boo
         raise DreamreelError("the temporal weight needs consecutive frames of a clip (clip=True), not photos")
 
 
+def optimiser_gain(model: Model, look: DreamLook, keyframes: Sequence[tuple[np.ndarray, np.ndarray]]) -> float:
+    """The mean relative gain of the dream objective from each keyframe to the optimiser's output: a network's
+    objective term counts up to it (DreamLook.max_gain), so it learns the optimiser's dream, not a stronger one."""
+    from ..core.objectives.base import objective_value
+
+    def value(image):
+        return float(objective_value(model, look.objective, jnp.asarray(image, jnp.float32)[None]))
+
+    gains = [(value(target) - value(frame)) / (abs(value(frame)) + 1e-8) for frame, target in keyframes]
+    return float(np.mean(gains))
+
+
 def net_config(settings: LearnSettings, look) -> NetConfig:
     """The architecture of the settings, holding a dream look's strength (see core.nets.networks)."""
     return dataclasses.replace(settings.config, strength=look.strength if isinstance(look, DreamLook) else 0.0)
@@ -520,6 +532,8 @@ def learn(images: Sequence[np.ndarray], *, model: Model, look, recipe: dict, out
     if settings.extra.keyframed and not keyframes:
         raise DreamreelError("the keyframe and adversarial weights need keyframes: (frame, optimiser output) pairs")
     recipe = json.loads(json.dumps(recipe))
+    if isinstance(look, DreamLook) and keyframes and look.objective_weight:
+        look = dataclasses.replace(look, max_gain=optimiser_gain(model, look, keyframes))
     output = Path(output)
     images = [_pad_to(np.asarray(im, np.float32), settings.crop) for im in images] if not clip else list(images)
     opt = optimizer(settings.learning_rate, settings.clip_norm, settings.steps)

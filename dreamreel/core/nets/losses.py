@@ -19,7 +19,8 @@ closeness_weight times the mean squared change of the pixels, which stands in fo
 with a strength (a network that holds it, NetConfig.strength) the change is fixed and the objective alone decides
 what the network dreams. Alone, the objective is a trap: the small network finds a far stronger maximiser than the
 optimiser's few small steps reach (one stamped motif: issue 16), so a dream is best learned from the optimiser's
-own outputs on keyframes (keyframe_term, feature_term) with the objective at a small objective_weight.
+own outputs on keyframes (feature_term) with the objective capped at the optimiser's own gain (max_gain): raised
+that far, no further, while the feature term decides what the dream looks like.
 
 Feature term: each output's Gatys style loss against *its own target's* statistics (Gram matrices at the model's
 style layers down to the look's deepest, and at the look's layers; relative squared error, averaged over layers and
@@ -72,6 +73,7 @@ class DreamLook:
     objective: Objective
     closeness_weight: float = 1.0
     objective_weight: float = static(default=1.0)  # static: at 0 the objective's VGG passes are not traced at all
+    max_gain: float = 0.0  # > 0: the objective's relative gain counts only up to this (the optimiser's own gain)
     strength: float = static(default=0.0)  # the mean |change| a network of this look holds (0: free)
 
     @property
@@ -129,7 +131,8 @@ def look_terms(model: Model, look, outputs: jax.Array, inputs: jax.Array) -> dic
         until = model.spec.deepest(look.layers)
         gained = look.objective(activations(model, outputs, until))
         before = jax.lax.stop_gradient(look.objective(activations(model, inputs, until)))
-        return {"dream": -(gained - before) / (jnp.abs(before) + _EPS), **terms}
+        gain = (gained - before) / (jnp.abs(before) + _EPS)
+        return {"dream": -jnp.where(look.max_gain > 0, jnp.minimum(gain, look.max_gain), gain), **terms}
     raise DreamreelError(f"unknown look {type(look).__name__}; expected a StyleLook or a DreamLook")
 
 

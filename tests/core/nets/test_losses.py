@@ -1,5 +1,8 @@
 """The look losses against the optimiser's own (core.stylize), the temporal term against known motion."""
 
+import dataclasses
+
+import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
@@ -113,3 +116,15 @@ def test_feature_term_is_each_outputs_style_loss_against_its_own_target(tiny_mod
     other = 1.0 - targets
     assert float(feature_term(tiny_model, look, shifted, targets)) < 0.1 * float(feature_term(tiny_model, look, other,
                                                                                                targets))
+
+
+def test_a_capped_dream_term_stops_at_the_optimisers_gain(tiny_model):
+    inputs = jnp.asarray(photo((32, 32))[None])
+    louder = jnp.clip(0.5 + 1.5 * (inputs - 0.5), 0, 1)
+    free = dream_look(tiny_model, layer("block2_conv1"))
+    gain = -float(look_terms(tiny_model, free, louder, inputs)["dream"])
+    assert gain > 0
+    capped = dataclasses.replace(free, max_gain=gain / 2)
+    assert float(look_terms(tiny_model, capped, louder, inputs)["dream"]) == pytest.approx(-gain / 2)
+    above = jax.grad(lambda x: look_terms(tiny_model, capped, x, inputs)["dream"])(louder)
+    assert float(jnp.max(jnp.abs(above))) == 0.0  # past the cap the objective pulls no further
