@@ -80,8 +80,8 @@ class LearnSettings:
     norm: str = setting("instance", choice(NORMS), "normalisation: instance or group")
     temporal_weight: float = setting(0.0, number(0.0), "weight of the temporal loss on consecutive frames (clips)")
     keyframe_weight: float = setting(0.0, number(0.0), "weight of the L1 distance to the optimiser's keyframes")
-    keyframe_feature_weight: float = setting(0.0, number(0.0), "weight of the feature distance (at the look's "
-                                                               "layers) to the optimiser's keyframes")
+    keyframe_feature_weight: float = setting(0.0, number(0.0), "weight of the distance of the Gram statistics to "
+                                                               "the optimiser's output on each keyframe crop")
     adversarial_weight: float = setting(0.0, number(0.0), "weight of a PatchGAN critic's verdict on the keyframes "
                                                           "(pix2pix); needs keyframes, like keyframe_weight")
     closeness_weight: float = setting(1.0, number(0.0), "dream looks: weight of the mean squared change of the "
