@@ -8,9 +8,8 @@ fidelity benchmark, every other setting at its default (no temporal term: `dream
 with its flow blend; with --temporal-weight 500 the held-out style loss was 0.186 instead of 0.115). dots.dnet:
 preset `dream_dots` (block4_conv3 at a held strength of 12 grey levels) on the same frames, half as wide (8 channels
 at full size: the dream optimiser's frame is cheap, so the network must be too), learned from the optimiser's own
-outputs on 32 training frames: their Gram statistics (--keyframe-feature-weight) and a PatchGAN critic
-(--adversarial-weight), not the objective (--objective-weight 0: alone it learns one stamped motif). Re-running a
-command resumes it.
+outputs on 32 training frames: their Gram statistics (--keyframe-feature-weight), not the objective
+(--objective-weight 0: alone it learns one stamped motif). Re-running a command resumes it.
 """
 
 from __future__ import annotations
@@ -24,8 +23,8 @@ HERE = Path(__file__).resolve().parent
 COMMANDS = {
     "starry": ["learn", "--preset", "starry", "--clip", "{bikes}", "--held-out", "3", "-o", str(HERE / "starry.dnet")],
     "dots": ["learn", "--preset", "dream_dots", "--clip", "{bikes}", "--held-out", "3", "--temporal-weight", "500",
-             "--width", "8", "--keyframes", "32", "--keyframe-feature-weight", "10", "--adversarial-weight", "1",
-             "--objective-weight", "0", "--steps", "400", "-o", str(HERE / "dots.dnet")],
+             "--width", "8", "--keyframes", "32", "--keyframe-feature-weight", "10", "--objective-weight", "0",
+             "--steps", "400", "-o", str(HERE / "dots.dnet")],
 }
 
 
