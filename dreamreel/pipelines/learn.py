@@ -66,8 +66,8 @@ MIN_TRAIN_SIDE = 64
 
 @dataclass(frozen=True)
 class LearnSettings:
-    steps: int = setting(1100, integer(1), "training steps (batches); the default took 9 min on 2 cores (a style, "
-                                          "on a clip's frames, with the temporal term)")
+    steps: int = setting(1100, integer(1), "training steps (batches); the default took 12 min on 2 loaded cores (a "
+                                          "style, on a clip's frames)")
     batch: int = setting(2, integer(1, 64), "random crops per step")
     crop: int = setting(128, integer(32, 1024), "side of the square training crops, px")
     side: int = setting(512, integer(MIN_TRAIN_SIDE, 4096),

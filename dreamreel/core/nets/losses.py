@@ -107,7 +107,8 @@ def dream_look(model: Model, objective: Objective, *, closeness_weight: float = 
     objective = objective.bind(model.spec)
     if not objective.layers - {"input"}:
         raise DreamreelError(f"the dream objective {objective.describe()} reads no layer: nothing to learn")
-    return DreamLook(objective, float(closeness_weight), float(objective_weight), float(strength))
+    return DreamLook(objective, closeness_weight=float(closeness_weight), objective_weight=float(objective_weight),
+                     strength=float(strength))
 
 
 def _content(name: str, outputs_features: jax.Array, inputs_features: jax.Array) -> jax.Array:

@@ -92,6 +92,8 @@ def test_objective_weight_scales_only_the_dream_term(tiny_model):
     look = dream_look(tiny_model, layer("block2_conv1"), closeness_weight=0.5, objective_weight=0.01)
     terms = look_terms(tiny_model, look, louder, inputs)
     assert float(look_total(look, terms)) == pytest.approx(float(0.01 * terms["dream"] + 0.5 * terms["closeness"]))
+    held = dream_look(tiny_model, layer("block2_conv1"), strength=0.05, objective_weight=0.5)
+    assert (held.strength, held.objective_weight, held.max_gain) == (0.05, 0.5, 0.0)
     silent = dream_look(tiny_model, layer("block2_conv1"), objective_weight=0.0)
     assert set(look_terms(tiny_model, silent, louder, inputs)) == {"closeness"}
     with pytest.raises(DreamreelError, match="objective weight"):
