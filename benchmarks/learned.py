@@ -24,12 +24,15 @@ temporal: flicker (pipelines.clip.flicker: mean squared change along tracks reli
     of the networks over the clip's first --frames frames at --max-side, alone and with flow blends, and the
     strength of each (a weak look flickers less by itself).
 hybrid: the Gatys total loss of Adam started from the network's output against Adam started from the frame.
-Each part prints a markdown table with the load average (the CPU is shared).
+Each part prints a markdown table with the load average (the CPU is shared). --cache DIR keeps the optimiser's
+outputs of fidelity and dream (keyed by the frame's bytes and the look), so a second network is measured against
+the very same optimiser images without repainting them (minutes a frame for a style).
 """
 
 from __future__ import annotations
 
 import argparse
+import hashlib
 import os
 import statistics
 import sys
@@ -55,6 +58,23 @@ def _median_seconds(fn, runs: int) -> float:
         fn()
         times.append(time.perf_counter() - clock)
     return statistics.median(times)
+
+
+def _cached(cache: Path | None, what: str, frame: np.ndarray, compute) -> tuple[np.ndarray, float]:
+    """(the optimiser's output for `frame`, seconds it took: 0 when read back from the cache)."""
+    path = None
+    if cache is not None:
+        digest = hashlib.sha256(np.ascontiguousarray(frame, np.float32).tobytes() + what.encode()).hexdigest()[:20]
+        path = cache / f"{digest}.npy"
+        if path.is_file():
+            return np.load(path), 0.0
+    clock = time.perf_counter()
+    image = np.asarray(compute(), np.float32)
+    seconds = time.perf_counter() - clock
+    if path is not None:
+        cache.mkdir(parents=True, exist_ok=True)
+        np.save(path, image)
+    return image, seconds
 
 
 def _preset(name: str):
@@ -161,7 +181,8 @@ def comparison_sheet(rows, zoom: int = 96, gap: int = 6) -> np.ndarray:
     return sheet
 
 
-def fidelity(net, model, clip: Path, every: int, sheet: Path | None, preset: str | None = None) -> None:
+def fidelity(net, model, clip: Path, every: int, sheet: Path | None, preset: str | None = None,
+             cache: Path | None = None) -> None:
     from skimage.metrics import structural_similarity
 
     from dreamreel.core import objectives as S
@@ -182,10 +203,10 @@ def fidelity(net, model, clip: Path, every: int, sheet: Path | None, preset: str
     print("|---|---|---|---|---|---|---|")
     totals, rows = {}, []
     for k, raw in enumerate(frames):
-        clock = time.perf_counter()
-        optimised = stylize(raw, [painting], model=model, size=None, content_weight=look.content_weight,
-                            style_weight=look.style_weight)
-        optimiser_s = time.perf_counter() - clock
+        optimised, optimiser_s = _cached(
+            cache, f"style {look.name} {look.content_weight:g} {look.style_weight:g}", raw,
+            lambda: stylize(raw, [painting], model=model, size=None, content_weight=look.content_weight,
+                            style_weight=look.style_weight))
         clock = time.perf_counter()
         learned = np.asarray(apply_net(net, raw))
         net_s = time.perf_counter() - clock
@@ -219,7 +240,7 @@ def fidelity(net, model, clip: Path, every: int, sheet: Path | None, preset: str
         print(f"wrote {sheet}")
 
 
-def dream_fidelity(net, model, clip: Path, every: int, sheet: Path | None) -> None:
+def dream_fidelity(net, model, clip: Path, every: int, sheet: Path | None, cache: Path | None = None) -> None:
     import jax.numpy as jnp
 
     from dreamreel.core.dream import objective_value
@@ -241,11 +262,11 @@ def dream_fidelity(net, model, clip: Path, every: int, sheet: Path | None) -> No
           f"{frames[0].shape[1]}x{frames[0].shape[0]}: objective {objective.describe()} ({_load()})")
     print("| frame | image | objective | gain over the raw frame | strength (grey levels) | s |")
     print("|---|---|---|---|---|---|")
-    gains, rows = {}, []
+    gains, values, rows = {}, {}, []
     for k, raw in enumerate(frames):
-        clock = time.perf_counter()
-        optimised = next(dream_clip([raw], model=model, objective=objective, settings=preset.clip))[0]
-        optimiser_s = time.perf_counter() - clock
+        optimised, optimiser_s = _cached(
+            cache, f"dream {preset.name} {objective.describe()}", raw,
+            lambda: next(dream_clip([raw], model=model, objective=objective, settings=preset.clip))[0])
         clock = time.perf_counter()
         learned = np.asarray(apply_net(net, raw))
         net_s = time.perf_counter() - clock
@@ -254,21 +275,28 @@ def dream_fidelity(net, model, clip: Path, every: int, sheet: Path | None) -> No
                                      ("network", learned, net_s)):
             v = value(image)
             gains.setdefault(name, []).append(v / base - 1.0)
+            values.setdefault(name, []).append(v)
             print(f"| {k} | {name} | {v:.4f} | {100 * (v / base - 1):+.0f} % | {GREY * strength(image, raw):.1f} "
                   f"| {seconds:.2f} |")
         rows.append((raw, optimised, learned))
     mean = {name: float(np.mean(g)) for name, g in gains.items()}
-    print(f"mean gain: optimiser {100 * mean['optimiser']:+.0f} %, network {100 * mean['network']:+.0f} % "
-          f"(half the optimiser's: {100 * mean['optimiser'] / 2:+.0f} %)")
+    value_mean = {name: float(np.mean(v)) for name, v in values.items()}
+    geo = float(np.sqrt(value_mean["raw"] * value_mean["optimiser"]))
+    print(f"mean gain: optimiser {100 * mean['optimiser']:+.0f} %, network {100 * mean['network']:+.0f} %; mean "
+          f"objective: raw {value_mean['raw']:.2f}, optimiser {value_mean['optimiser']:.2f}, network "
+          f"{value_mean['network']:.2f} against the geometric mean of raw and optimiser {geo:.2f} "
+          f"({'above: met' if value_mean['network'] > geo else 'NOT above'})")
     if sheet:
         write_image(sheet, comparison_sheet(rows), quality=92)
         print(f"wrote {sheet}")
 
 
-def temporal(nets: dict, clip: Path, frames_count: int, max_side: int, blends, reference: Path | None = None) -> None:
+def temporal(nets: dict, clip: Path, frames_count: int, max_side: int, blends, reference: Path | None = None,
+             model=None, optimiser: str | None = None) -> None:
     from dreamreel.io import read_video
-    from dreamreel.pipelines.clip import flicker, strength
+    from dreamreel.pipelines.clip import dream_clip, flicker, strength
     from dreamreel.pipelines.learn import net_clip
+    from dreamreel.recipe import resolve
 
     frames = list(read_video(clip, max_side=max_side)[0])[:frames_count]
     h, w = frames[0].shape[:2]
@@ -282,6 +310,16 @@ def temporal(nets: dict, clip: Path, frames_count: int, max_side: int, blends, r
         errors = flicker(painted, frames)
         level = GREY * float(np.mean([strength(o, f) for o, f in zip(painted, frames)]))
         print(f"| optimiser: {reference.name} | {level:.1f} | "
+              f"{' / '.join(f'{1000 * errors[j]:.2f}' for j in (1, 2, 5, 10))} | {1000 * errors[10] / level ** 2:.4f} |")
+    if optimiser is not None:  # the dream optimiser's clip mode over the very same frames
+        preset = _preset(optimiser)
+        objective = resolve(preset.recipe, model, size=frames[0].shape[:2]).at(0)
+        clock = time.perf_counter()
+        painted = [out for out, _ in dream_clip(frames, model=model, objective=objective, settings=preset.clip)]
+        seconds = (time.perf_counter() - clock) / len(frames)
+        errors = flicker(painted, frames)
+        level = GREY * float(np.mean([strength(o, f) for o, f in zip(painted, frames)]))
+        print(f"| optimiser clip mode, preset {optimiser} ({seconds:.2f} s/frame) | {level:.1f} | "
               f"{' / '.join(f'{1000 * errors[j]:.2f}' for j in (1, 2, 5, 10))} | {1000 * errors[10] / level ** 2:.4f} |")
     for kind, net in nets.items():
         for blend in blends:
@@ -346,6 +384,8 @@ def main(argv=None) -> int:
     parser.add_argument("--reference", help="temporal: the same clip painted by the optimiser")
     parser.add_argument("--blends", type=float, nargs="+", default=[0.0, 0.5, 0.8])
     parser.add_argument("--iterations", type=int, default=60, help="hybrid: Adam iterations")
+    parser.add_argument("--optimiser", help="temporal: also run this dream clip preset's optimiser on the frames")
+    parser.add_argument("--cache", help="fidelity, dream: keep the optimiser's outputs in this folder")
     args = parser.parse_args(argv)
 
     from dreamreel.home import enable_compilation_cache
@@ -362,12 +402,15 @@ def main(argv=None) -> int:
     model = load_model("vgg16")
     if "speed" in args.parts:
         speed(nets, model, args.runs)
+    cache = Path(args.cache) if args.cache else None
     if "fidelity" in args.parts:
-        fidelity(nets["style"], model, clip, args.every, Path(args.sheet) if args.sheet else None, args.look)
+        fidelity(nets["style"], model, clip, args.every, Path(args.sheet) if args.sheet else None, args.look, cache)
     if "dream" in args.parts:
-        dream_fidelity(nets["dream"], model, clip, args.every, Path(args.dream_sheet) if args.dream_sheet else None)
+        dream_fidelity(nets["dream"], model, clip, args.every, Path(args.dream_sheet) if args.dream_sheet else None,
+                       cache)
     if "temporal" in args.parts:
-        temporal(nets, clip, args.frames, args.max_side, args.blends, Path(args.reference) if args.reference else None)
+        temporal(nets, clip, args.frames, args.max_side, args.blends, Path(args.reference) if args.reference else None,
+                 model, args.optimiser)
     if "hybrid" in args.parts:
         hybrid(nets["style"], model, clip, args.every, args.iterations)
     return 0

@@ -473,8 +473,9 @@ def _run_learn(job: LearnJob, ctx: _Context) -> Path:
     look = look_source(job.model, preset=job.preset, styles=job.styles, objective=job.objective)
     if job.clip and job.photos:
         raise DreamreelError("train on --clip or on --photos, not both")
-    if (s.keyframe_weight or s.adversarial_weight) and not s.keyframes:
-        raise DreamreelError("--keyframe-weight and --adversarial-weight need keyframes: give --keyframes N")
+    if s.extra.keyframed and not s.keyframes:
+        raise DreamreelError("--keyframe-weight, --keyframe-feature-weight and --adversarial-weight need keyframes: "
+                             "give --keyframes N")
     photos = [] if job.clip else [*job.photos] or default_photos()
     inputs = [*photos, job.clip, *look.files()]
     output = check_output(job.output, *inputs, kinds=(NET,))
@@ -486,7 +487,8 @@ def _run_learn(job: LearnJob, ctx: _Context) -> Path:
               else training_images(photos, s.side))
     train, held = hold_out(images, s.held_out)
     model = ctx.model(job.model)
-    learned = build_look(model, look, side=s.side, closeness_weight=s.closeness_weight)
+    learned = build_look(model, look, side=s.side, closeness_weight=s.closeness_weight,
+                         objective_weight=s.objective_weight)
     keyframes = optimiser_keyframes(model, look, train, s.keyframes,
                                     lambda done, total: ctx.report(Progress("keyframes", done, total, unit="frame")))
     result = learn(train, model=model, look=learned, recipe=look.to_dict(), output=output, settings=s,

@@ -111,9 +111,10 @@ class ClipSettings:
     memory_every: int = setting(10, integer(1, 10_000), "frames between remembered key frames")
     net: str = setting("", path_or(), "a trained look network (.dnet, `dreamreel learn`): it paints every frame, "
                                       "instead of the optimiser (mode and its keys are then unused)")
-    net_blend: float = setting(0.8, number(0.0, 0.99), "with a network: share of the previous output, carried along "
-                                                       "the flow, mixed into each frame where the flow is reliable (0.8: "
-                                                       "less flicker than the optimiser's clip mode on bikes.mp4)")
+    net_blend: float = setting(0.95, number(0.0, 0.99), "with a network: share of the previous frame's look, carried "
+                                                        "along the flow, mixed into each frame where the flow is "
+                                                        "reliable (0.95: less flicker than the optimiser's clip mode "
+                                                        "on bikes.mp4, like its carry of 0.97)")
     # dream mode
     strength: float = setting(12.0, number(0.0, 255.0, low_open=True),
                               "dream mode: mean change of a pixel in grey levels (of 255), held in every frame")

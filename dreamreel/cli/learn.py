@@ -17,9 +17,10 @@ EXAMPLES = """\
 examples:
   dreamreel learn --preset starry -o starry.dnet                  # Starry Night on the photos shipped with dreamreel
   dreamreel learn --style painting.jpg --photos my_photos/ -o mine.dnet
-  dreamreel learn --preset dream_dots --clip clip.mp4 -o dots.dnet --temporal-weight 20   # a clip's own frames
+  dreamreel learn --preset starry --clip clip.mp4 -o starry.dnet   # a clip's own frames
   dreamreel learn --objective "block5_conv1" --photos a.jpg b.jpg c.jpg -o worms.dnet --steps 400
-  dreamreel learn --preset dream_dots --clip clip.mp4 -o dots.dnet --keyframes 24 --keyframe-weight 1000
+  dreamreel learn --preset dream_dots --clip clip.mp4 -o dots.dnet --keyframes 32 --keyframe-feature-weight 10 \
+      --objective-weight 0 --temporal-weight 500 --width 8   # a dream from its optimiser's own frames
   dreamreel learn --unconditional --photos dreams/ -o dcgan.dnet  # a small DCGAN from noise (a demonstration)
 then:
   dreamreel dream photo.jpg -o out.jpg --net starry.dnet          # a fraction of a second
@@ -30,7 +31,8 @@ The network learns the look's own loss (Gatys content and style for a style; the
 the frame for a dream) on random crops; a checkpoint is saved every --checkpoint-every steps: Ctrl-C, then the
 same command, resumes. OUTPUT.preview.jpg shows held-out photos or frames (raw | network) every --preview-every
 steps. --keyframes N first runs the look's own optimiser on N training frames (a dream: seconds each; a style:
-minutes), for --keyframe-weight (L1 to its output) and --adversarial-weight (a PatchGAN critic). With --unconditional, --steps, --batch, --width, --learning-rate, --checkpoint-every, --report-every and
+minutes), for --keyframe-weight (L1 to its output), --keyframe-feature-weight (its Gram statistics, crop by crop:
+what teaches a dream) and --adversarial-weight (a PatchGAN critic). With --unconditional, --steps, --batch, --width, --learning-rate, --checkpoint-every, --report-every and
 --seed set the GAN's training.
 """
 

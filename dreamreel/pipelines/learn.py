@@ -8,13 +8,16 @@ painting_look(model, paintings, *, side, style_scale=1.0, **style) -> StyleLook 
 look_source(model_name, *, preset=None, styles=(), objective="") -> LookSource   the look asked for, before any
       model loads (a clip preset, paintings or a dream objective); .files(), .to_dict() (the recipe a network keeps)
 LookSource.from_dict(net.recipe) -> LookSource      the look a network learned (for the optimiser of the hybrid mode)
-build_look(model, source, *, side, closeness_weight) -> StyleLook | DreamLook
+build_look(model, source, *, side, closeness_weight, objective_weight) -> StyleLook | DreamLook
 optimiser_keyframes(model, source, images, count) -> [(image, optimiser output)]   targets of the keyframe terms
+sample_batch(images, step, settings, pairs=None) -> {"inputs" (N, c, c, 3)[, "next", "flow", "mask"]}
+keyframe_batch(keyframes, step, settings) -> {"keyframes" (N, c, c, 3), "targets" (N, c, c, 3)}   aligned crops
 default_photos() -> [Path]                          the photos shipped with the presets (sky, flowers)
 learn(images, *, model, look, recipe, output, settings, held_out=(), clip=False, keyframes=(), progress=None,
       cancel=None) -> Path | None           trains, writes `output` (.dnet) atomically; None when cancelled
 net_clip(frames, net, *, blend=0.0, flow_method="dis") -> iterator of frames   a network over a clip
-net_frame(net, raw, previous=None, *, blend, flow_method, cut_threshold) -> (H, W, 3)   one frame of it
+net_frame(net, raw, previous=None, *, blend, flow_method, cut_threshold) -> (H, W, 3)   one frame of it (the
+      network's detail blended with the previous frame's, carried along the flow)
 NetClipSource(raw_frames, total, net, blend, flow_method, cut_threshold)   net_clip as a stream.FrameSource
 learn_unconditional(images, *, output, settings=GanSettings(), ...) -> Path | None   a DCGAN + sample grid (a demo)
 
@@ -47,6 +50,7 @@ import numpy as np
 from ..core.fields import SEED_MAX, choice, integer, number, setting, validate
 from ..core.nets import (NORMS, DreamLook, ExtraWeights, LearnedNet, NetConfig, StyleLook, apply_net, dream_look,
                          init_state, make_train_step, optimizer, style_look)
+from ..core.nets.networks import hold_strength
 from ..core.nets.gan import GanConfig, gan_optimizer, init_gan, make_gan_step, sample, sample_grid
 from ..core.stylize import stylize
 from ..errors import DreamreelError
@@ -62,8 +66,8 @@ MIN_TRAIN_SIDE = 64
 
 @dataclass(frozen=True)
 class LearnSettings:
-    steps: int = setting(1100, integer(1), "training steps (batches); the default took 9 min on 2 cores (a style, "
-                                          "on a clip's frames, with the temporal term)")
+    steps: int = setting(1100, integer(1), "training steps (batches); the default took 12 min on 2 loaded cores (a "
+                                          "style, on a clip's frames)")
     batch: int = setting(2, integer(1, 64), "random crops per step")
     crop: int = setting(128, integer(32, 1024), "side of the square training crops, px")
     side: int = setting(512, integer(MIN_TRAIN_SIDE, 4096),
@@ -76,11 +80,15 @@ class LearnSettings:
     norm: str = setting("instance", choice(NORMS), "normalisation: instance or group")
     temporal_weight: float = setting(0.0, number(0.0), "weight of the temporal loss on consecutive frames (clips)")
     keyframe_weight: float = setting(0.0, number(0.0), "weight of the L1 distance to the optimiser's keyframes")
+    keyframe_feature_weight: float = setting(0.0, number(0.0), "weight of the distance of the Gram statistics to "
+                                                               "the optimiser's output on each keyframe crop")
     adversarial_weight: float = setting(0.0, number(0.0), "weight of a PatchGAN critic's verdict on the keyframes "
                                                           "(pix2pix); needs keyframes, like keyframe_weight")
     closeness_weight: float = setting(1.0, number(0.0), "dream looks: weight of the mean squared change of the "
                                                         "pixels (at the held strength: favours an even change over a "
                                                         "concentrated one)")
+    objective_weight: float = setting(1.0, number(0.0), "dream looks: weight of the objective's gain (with keyframes "
+                                                        "counted up to the optimiser's own gain on them)")
     held_out: int = setting(1, integer(0, 64), "photos or frames kept out of training and shown in the previews")
     keyframes: int = setting(0, integer(0, 256), "training frames or photos the look's own optimiser paints first "
                                                  "(a style frame takes minutes), for the keyframe and adversarial "
@@ -102,7 +110,7 @@ class LearnSettings:
     @property
     def extra(self) -> ExtraWeights:
         return ExtraWeights(temporal=self.temporal_weight, keyframe=self.keyframe_weight,
-                            adversarial=self.adversarial_weight)
+                            keyframe_features=self.keyframe_feature_weight, adversarial=self.adversarial_weight)
 
 
 @dataclass(frozen=True)
@@ -222,18 +230,25 @@ class LookSource:
             if recipe["kind"] == "dream":
                 return LookSource("dream", recipe["name"], recipe["model"], Recipe(**recipe["objective"]),
                                   strength=recipe["strength"])
-            styles = []
-            for painting in recipe["styles"]:
-                if not Path(painting["file"]).is_file() or _sha256(painting["file"]) != painting["sha256"]:
-                    raise DreamreelError(f"{where} learned the style of {painting['file']}, which is not there (or "
-                                         f"changed): the optimiser needs that painting")
-                styles.append(painting["file"])
+            styles = [_painting_file(painting, where) for painting in recipe["styles"]]
             return LookSource("style", recipe["name"], recipe["model"], styles=tuple(styles),
                               content_weight=recipe["content_weight"], style_weight=recipe["style_weight"],
                               tv_weight=recipe["tv_weight"], loss=recipe["loss"])
         except (KeyError, TypeError):
             raise DreamreelError(f"{where} keeps no look an optimiser can continue (made by an older dreamreel?); "
                                  f"apply it without steps or iterations") from None
+
+
+def _painting_file(painting: dict, where: str) -> str:
+    """The painting a network's recipe names: at its path, else the preset painting of that name and checksum (a
+    network made in another clone or install of dreamreel, like the shipped examples)."""
+    from ..home import presets_dir
+
+    for path in (Path(painting["file"]), presets_dir() / "images" / Path(painting["file"]).name):
+        if path.is_file() and _sha256(path) == painting["sha256"]:
+            return str(path)
+    raise DreamreelError(f"{where} learned the style of {painting['file']}, which is not there (or changed): the "
+                         f"optimiser needs that painting")
 
 
 def look_source(model: str, *, preset: str | None = None, styles: Sequence[str] = (), objective: str = "") -> LookSource:
@@ -290,7 +305,8 @@ def optimiser_keyframes(model: Model, source: LookSource, images: Sequence[np.nd
     return pairs
 
 
-def build_look(model: Model, source: LookSource, *, side: int, closeness_weight: float = 1.0):
+def build_look(model: Model, source: LookSource, *, side: int, closeness_weight: float = 1.0,
+               objective_weight: float = 1.0):
     """The training loss of the look at the scale of `side` px images."""
     from ..io import read_image
 
@@ -302,7 +318,8 @@ def build_look(model: Model, source: LookSource, *, side: int, closeness_weight:
     if schedule.spatial:
         raise DreamreelError("a guide compared in place (l1, l2, pixels) is tied to one picture: a network cannot "
                              "learn it; use guide_mode dot, match or channels")
-    return dream_look(model, schedule.at(0), closeness_weight=closeness_weight, strength=source.strength / 255.0)
+    return dream_look(model, schedule.at(0), closeness_weight=closeness_weight, strength=source.strength / 255.0,
+                      objective_weight=objective_weight)
 
 
 class _Pairs:
@@ -371,13 +388,18 @@ def _lands_inside(flow: np.ndarray) -> np.ndarray:
     return ((x >= 0) & (x <= w - 1) & (y >= 0) & (y <= h - 1)).astype(np.float32)
 
 
-def _keyframe_batch(keyframes: Sequence[tuple[np.ndarray, np.ndarray]], step: int,
+def keyframe_batch(keyframes: Sequence[tuple[np.ndarray, np.ndarray]], step: int,
                     settings: LearnSettings) -> dict[str, np.ndarray]:
-    """One crop of one (frame, optimiser output) pair, at the same place in both."""
+    """`batch` crops of random (frame, optimiser output) pairs, each at the same place in both, randomly flipped."""
     rng = np.random.default_rng([settings.seed, step, 1])
-    frame, target = keyframes[int(rng.integers(len(keyframes)))]
-    window = _window(rng, frame.shape, settings.crop)
-    return {"keyframes": frame[window][None], "targets": target[window][None]}
+    frames, targets = [], []
+    for _ in range(settings.batch):
+        frame, target = keyframes[int(rng.integers(len(keyframes)))]
+        window = _window(rng, frame.shape, settings.crop)
+        flip = slice(None, None, -1 if rng.integers(2) else 1)
+        frames.append(frame[window][:, flip])
+        targets.append(target[window][:, flip])
+    return {"keyframes": np.stack(frames), "targets": np.stack(targets)}
 
 
 # --- checkpoints ---------------------------------------------------------------------------------------------------
@@ -478,6 +500,18 @@ def _check_data(images: Sequence[np.ndarray], settings: LearnSettings, clip: boo
         raise DreamreelError("the temporal weight needs consecutive frames of a clip (clip=True), not photos")
 
 
+def optimiser_gain(model: Model, look: DreamLook, keyframes: Sequence[tuple[np.ndarray, np.ndarray]]) -> float:
+    """The mean relative gain of the dream objective from each keyframe to the optimiser's output: a network's
+    objective term counts up to it (DreamLook.max_gain), so it learns the optimiser's dream, not a stronger one."""
+    from ..core.objectives.base import objective_value
+
+    def value(image):
+        return float(objective_value(model, look.objective, jnp.asarray(image, jnp.float32)[None]))
+
+    gains = [(value(target) - value(frame)) / (abs(value(frame)) + 1e-8) for frame, target in keyframes]
+    return float(np.mean(gains))
+
+
 def net_config(settings: LearnSettings, look) -> NetConfig:
     """The architecture of the settings, holding a dream look's strength (see core.nets.networks)."""
     return dataclasses.replace(settings.config, strength=look.strength if isinstance(look, DreamLook) else 0.0)
@@ -495,9 +529,11 @@ def learn(images: Sequence[np.ndarray], *, model: Model, look, recipe: dict, out
     from ..io.netfile import save_net
 
     _check_data(images, settings, clip)
-    if (settings.keyframe_weight or settings.adversarial_weight) and not keyframes:
+    if settings.extra.keyframed and not keyframes:
         raise DreamreelError("the keyframe and adversarial weights need keyframes: (frame, optimiser output) pairs")
     recipe = json.loads(json.dumps(recipe))
+    if isinstance(look, DreamLook) and keyframes and look.objective_weight:
+        look = dataclasses.replace(look, max_gain=optimiser_gain(model, look, keyframes))
     output = Path(output)
     images = [_pad_to(np.asarray(im, np.float32), settings.crop) for im in images] if not clip else list(images)
     opt = optimizer(settings.learning_rate, settings.clip_norm, settings.steps)
@@ -522,8 +558,8 @@ def learn(images: Sequence[np.ndarray], *, model: Model, look, recipe: dict, out
             _save_checkpoint(checkpoint_path(output), key, state, history)
             return None
         batch = sample_batch(images, step, settings, pairs)
-        if settings.keyframe_weight or settings.adversarial_weight:
-            batch.update(_keyframe_batch(keyframes, step, settings))
+        if settings.extra.keyframed:
+            batch.update(keyframe_batch(keyframes, step, settings))
         state, terms = step_fn(state, batch, model, look)
         done = step + 1
         if done % settings.report_every == 0 or done == settings.steps:
@@ -550,9 +586,11 @@ def learn(images: Sequence[np.ndarray], *, model: Model, look, recipe: dict, out
 
 def net_frame(net: LearnedNet, raw: np.ndarray, previous: tuple[np.ndarray, np.ndarray] | None = None, *,
               blend: float = 0.0, flow_method: str = "dis", cut_threshold: float = 0.15) -> np.ndarray:
-    """The network on one frame; with blend > 0 and the previous (raw, output) pair, the output is mixed with the
-    previous output warped along the optical flow on reliable pixels:
-    out = (1 - blend * mask) * net(raw) + blend * mask * warped previous (nothing across a scene cut)."""
+    """The network on one frame; with blend > 0 and the previous (raw, output) pair, the network's *detail*
+    (output - raw) is mixed with the previous detail warped along the optical flow, on reliable pixels:
+    out = raw + (1 - blend * mask) * (net(raw) - raw) + blend * mask * warp(previous detail) (nothing across a
+    scene cut), then held at the network's strength if it has one. The detail, not the output, is carried (as the
+    optimiser's clip mode does): the frame's own content is never resampled, so moving edges stay sharp."""
     from .clip import scene_cut
 
     if not 0.0 <= blend < 1.0:
@@ -567,7 +605,11 @@ def net_frame(net: LearnedNet, raw: np.ndarray, previous: tuple[np.ndarray, np.n
     if scene_cut(prev_raw, raw, mask, cut_threshold):
         return out
     weight = blend * mask[..., None]
-    return (1.0 - weight) * out + weight * follow(prev_out, backward)
+    detail = (1.0 - weight) * (out - raw) + weight * follow(prev_out - prev_raw, backward)
+    blended = np.clip(raw + detail, 0.0, 1.0)
+    if not net.config.strength:
+        return blended
+    return np.asarray(hold_strength(blended[None], raw[None], net.config.strength)[0])
 
 
 def _painted(frames: Iterable[np.ndarray], net: LearnedNet, previous: tuple[np.ndarray, np.ndarray] | None,

@@ -6,14 +6,14 @@ import pytest
 
 from conftest import photo
 from synthetic import pan_clip
-from dreamreel.core.nets import apply_net, style_look
+from dreamreel.core.nets import LearnedNet, NetConfig, apply_net, init_params, style_look
 from dreamreel.errors import DreamreelError
 from dreamreel.io import read_image
 from dreamreel.io.netfile import load_net
 from dreamreel.motion.warp import follow as warp
 from dreamreel.pipelines.clip import temporal_error
-from dreamreel.pipelines.learn import (LearnSettings, checkpoint_path, hold_out, learn, net_clip, preview_path,
-                                       sample_batch)
+from dreamreel.pipelines.learn import (LearnSettings, LookSource, checkpoint_path, hold_out, keyframe_batch, learn,
+                                       look_source, net_clip, preview_path, sample_batch)
 
 RECIPE = {"name": "noise look", "kind": "style"}
 TINY = dict(steps=12, batch=2, crop=32, side=64, width=4, residual_blocks=1, checkpoint_every=4, preview_every=8,
@@ -106,6 +106,14 @@ def test_temporal_training_on_a_clip(tmp_path, tiny_model, look):
     assert temporal_error(blended, clip.frames) <= temporal_error(outputs, clip.frames) + 1e-9
 
 
+def test_a_blended_clip_of_a_dream_network_keeps_its_strength(tiny_model):
+    clip = pan_clip(photo((96, 128)), 4, dx=2.0, dy=0.0, size=(48, 64))
+    config = NetConfig((4, 8, 8), 1, strength=0.05)
+    net = LearnedNet(config, init_params(config, jax.random.PRNGKey(1)), RECIPE)
+    for raw, out in zip(clip.frames, net_clip(clip.frames, net, blend=0.8)):
+        assert np.mean(np.abs(out - raw)) == pytest.approx(0.05, rel=0.02)
+
+
 def test_hold_out_keeps_training_images():
     train, held = hold_out(list(range(10)), 2)
     assert len(train) == 8 and len(held) == 2 and not set(train) & set(held)
@@ -168,3 +176,29 @@ def test_keyframe_and_adversarial_terms_train_and_resume_with_the_critic(tmp_pat
     for a, b in zip(jax.tree_util.tree_leaves(load_net(whole).params),
                     jax.tree_util.tree_leaves(load_net(resumed).params)):
         np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
+
+
+def test_keyframe_batches_crop_frame_and_target_at_the_same_place():
+    frame = np.random.default_rng(0).random((60, 70, 3)).astype(np.float32)
+    keyframes = [(frame, 1.0 - frame), (frame[::-1].copy(), 1.0 - frame[::-1])]
+    settings = LearnSettings(**{**TINY, "batch": 5, "crop": 32})
+    batch = keyframe_batch(keyframes, 3, settings)
+    assert batch["keyframes"].shape == batch["targets"].shape == (5, 32, 32, 3)
+    np.testing.assert_array_equal(batch["targets"], 1.0 - batch["keyframes"])
+    again = keyframe_batch(keyframes, 3, settings)
+    np.testing.assert_array_equal(again["keyframes"], batch["keyframes"])  # seeded by the step: resumes alike
+
+
+def test_feature_keyframes_need_keyframes(tmp_path, tiny_model, look, images):
+    settings = LearnSettings(**{**TINY, "keyframe_feature_weight": 1.0})
+    with pytest.raises(DreamreelError, match="need keyframes"):
+        learn(images, model=tiny_model, look=look, recipe=RECIPE, output=tmp_path / "k.dnet", settings=settings)
+
+
+def test_a_recipe_made_in_another_clone_finds_the_preset_painting_by_name_and_checksum():
+    recipe = look_source("vgg16", preset="starry").to_dict()
+    moved = {**recipe, "styles": [{**recipe["styles"][0], "file": "/elsewhere/presets/images/starry_night.jpg"}]}
+    assert LookSource.from_dict(moved).styles == (recipe["styles"][0]["file"],)
+    changed = {**moved, "styles": [{**moved["styles"][0], "sha256": "0" * 16}]}
+    with pytest.raises(DreamreelError, match="not there"):
+        LookSource.from_dict(changed)

@@ -1,11 +1,12 @@
 """The losses a network learns a look from: the look's own loss (no slow targets), plus temporal and keyframe terms.
 
 style_look(model, paintings, *, content_layer, style_layers, ...) -> StyleLook   painting statistics taken once
-dream_look(model, objective, *, closeness_weight, strength=0.0) -> DreamLook
+dream_look(model, objective, *, closeness_weight, strength=0.0, objective_weight=1.0) -> DreamLook
 look_terms(model, look, outputs (N, H, W, 3), inputs (N, H, W, 3)) -> {term: scalar}   unweighted
 look_total(look, terms) -> scalar                                                        the weighted sum
 temporal_term(outputs_next, outputs_prev, flow (N, H, W, 2), mask (N, H, W)) -> scalar
 keyframe_term(outputs, targets) -> scalar
+feature_term(model, look, outputs (K, H, W, 3), targets (K, H, W, 3)) -> scalar   Gram statistics, per image
 
 A style look is Johnson et al.'s perceptual loss with the optimiser's own terms: the Gatys style loss of the output
 against the painting's Gram statistics (a StyleLoss: computed once, pytree leaves) and the content loss against the
@@ -16,10 +17,15 @@ A dream look: the dream objective's relative gain over the input, -(f(out) - f(i
 negative as the dream grows; relative, so the weight below does not depend on the layer's activation scale), plus
 closeness_weight times the mean squared change of the pixels, which stands in for the optimiser's few small steps;
 with a strength (a network that holds it, NetConfig.strength) the change is fixed and the objective alone decides
-what the network dreams.
+what the network dreams. Alone, the objective is a trap: the small network finds a far stronger maximiser than the
+optimiser's few small steps reach (one stamped motif: issue 16), so a dream is best learned from the optimiser's
+own outputs on keyframes (feature_term) with the objective capped at the optimiser's own gain (max_gain): raised
+that far, no further, while the feature term decides what the dream looks like.
 
-Temporal term (Ruder et al., ReCoNet): the output of frame t+1 against the output of frame t warped into t+1 by
-the backward optical flow, on reliable pixels only: sum(mask * |o_{t+1} - warp(o_t)|^2) / (3 sum(mask)).
+Feature term: each output's Gatys style loss against *its own target's* statistics (Gram matrices at the model's
+style layers down to the look's deepest, and at the look's layers; relative squared error, averaged over layers and
+images): bounded below by 0 at the optimiser's output (unlike the objective) and blind to where exactly a dot falls,
+which pixels cannot predict (an L1 or plain feature distance to the target only learns a tone shift: issue 16).
 """
 
 from __future__ import annotations
@@ -36,7 +42,7 @@ from ...models.registry import Model, activations
 from ..transforms import follow
 from ..objectives import ContentLoss, Objective, StyleLoss, style_loss, total_variation
 from ..objectives.base import static
-from ..objectives.style import content_layer_of
+from ..objectives.style import content_layer_of, gram_matrix, relative_error
 
 _EPS = 1e-8
 
@@ -66,6 +72,8 @@ class DreamLook:
 
     objective: Objective
     closeness_weight: float = 1.0
+    objective_weight: float = static(default=1.0)  # static: at 0 the objective's VGG passes are not traced at all
+    max_gain: float = 0.0  # > 0: the objective's relative gain counts only up to this (the optimiser's own gain)
     strength: float = static(default=0.0)  # the mean |change| a network of this look holds (0: free)
 
     @property
@@ -89,16 +97,18 @@ def style_look(model: Model, paintings: Sequence[np.ndarray], *, content_layer: 
     return StyleLook(style, content_layer, float(content_weight), float(style_weight), float(tv_weight))
 
 
-def dream_look(model: Model, objective: Objective, *, closeness_weight: float = 1.0,
-               strength: float = 0.0) -> DreamLook:
-    if closeness_weight < 0 or not np.isfinite(closeness_weight):
-        raise DreamreelError(f"closeness weight must be 0 or more (got {closeness_weight:g})")
+def dream_look(model: Model, objective: Objective, *, closeness_weight: float = 1.0, strength: float = 0.0,
+               objective_weight: float = 1.0) -> DreamLook:
+    for name, value in (("closeness weight", closeness_weight), ("objective weight", objective_weight)):
+        if value < 0 or not np.isfinite(value):
+            raise DreamreelError(f"{name} must be 0 or more (got {value:g})")
     if not 0.0 <= strength < 1.0:
         raise DreamreelError(f"a dream's strength must be in [0, 1) (got {strength:g})")
     objective = objective.bind(model.spec)
     if not objective.layers - {"input"}:
         raise DreamreelError(f"the dream objective {objective.describe()} reads no layer: nothing to learn")
-    return DreamLook(objective, float(closeness_weight), float(strength))
+    return DreamLook(objective, closeness_weight=float(closeness_weight), objective_weight=float(objective_weight),
+                     strength=float(strength))
 
 
 def _content(name: str, outputs_features: jax.Array, inputs_features: jax.Array) -> jax.Array:
@@ -116,18 +126,22 @@ def look_terms(model: Model, look, outputs: jax.Array, inputs: jax.Array) -> dic
                 "style": look.style(acts),
                 "tv": -total_variation()({"input": outputs})}
     if isinstance(look, DreamLook):
+        terms = {"closeness": jnp.mean(jnp.square(outputs - inputs))}
+        if not look.objective_weight:
+            return terms
         until = model.spec.deepest(look.layers)
         gained = look.objective(activations(model, outputs, until))
         before = jax.lax.stop_gradient(look.objective(activations(model, inputs, until)))
-        return {"dream": -(gained - before) / (jnp.abs(before) + _EPS),
-                "closeness": jnp.mean(jnp.square(outputs - inputs))}
+        gain = (gained - before) / (jnp.abs(before) + _EPS)
+        return {"dream": -jnp.where(look.max_gain > 0, jnp.minimum(gain, look.max_gain), gain), **terms}
     raise DreamreelError(f"unknown look {type(look).__name__}; expected a StyleLook or a DreamLook")
 
 
 def look_total(look, terms: dict[str, jax.Array]) -> jax.Array:
     if isinstance(look, StyleLook):
         return look.content_weight * terms["content"] + look.style_weight * terms["style"] + look.tv_weight * terms["tv"]
-    return terms["dream"] + look.closeness_weight * terms["closeness"]
+    dream = look.objective_weight * terms["dream"] if look.objective_weight else 0.0
+    return dream + look.closeness_weight * terms["closeness"]
 
 
 def temporal_term(outputs_next: jax.Array, outputs_prev: jax.Array, flow: jax.Array, mask: jax.Array) -> jax.Array:
@@ -140,3 +154,17 @@ def temporal_term(outputs_next: jax.Array, outputs_prev: jax.Array, flow: jax.Ar
 def keyframe_term(outputs: jax.Array, targets: jax.Array) -> jax.Array:
     """Mean absolute distance to the optimiser's own output on keyframes (L1: blurs strokes less than L2)."""
     return jnp.mean(jnp.abs(outputs - targets))
+
+
+def feature_term(model: Model, look, outputs: jax.Array, targets: jax.Array) -> jax.Array:
+    """The Gatys style loss of each output against its own target's statistics (Gram matrices at the model's style
+    layers no deeper than the look's, and at the look's own layers), mean over the batch."""
+    spec = model.spec
+    deepest = spec.deepest(look.layers)
+    names = tuple(dict.fromkeys([*(n for n in spec.style_layers if spec.deepest((n, deepest)) == deepest),
+                                 *look.layers]))
+    ours = activations(model, outputs, deepest)
+    theirs = activations(model, jax.lax.stop_gradient(targets), deepest)
+    per_layer = [jax.vmap(relative_error)(gram_matrix(ours[n]), jax.lax.stop_gradient(gram_matrix(theirs[n])))
+                 for n in names]
+    return jnp.mean(jnp.stack(per_layer))

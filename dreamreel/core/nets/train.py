@@ -8,8 +8,8 @@ make_train_step(config, optimizer, weights) -> step(state, batch, model, look) -
 
 batch: {"inputs": (N, H, W, 3) float32 in [0, 1]} and, when their weights are positive,
        "next" (N, H, W, 3), "flow" (N, H, W, 2) backward flow on next's grid, "mask" (N, H, W)   temporal term
-       "keyframes" (K, H, W, 3) with "targets" (K, H, W, 3), the optimiser's outputs             keyframe term
-                                                                                       and adversarial term
+       "keyframes" (K, H, W, 3) with "targets" (K, H, W, 3), the optimiser's outputs             keyframe, feature
+                                                                                       and adversarial terms
 With an adversarial weight, a PatchGAN critic (core.nets.patchgan) learns to tell the optimiser's outputs on the
 keyframes from the network's; each step first takes the critic's Adam step, then the network's, whose loss adds
 weight * softplus(-critic(network output)) (terms "adversarial", and "critic" for the critic's own loss).
@@ -29,7 +29,7 @@ import jax.numpy as jnp
 import optax
 
 from ...models.registry import Model
-from .losses import keyframe_term, look_terms, look_total, temporal_term
+from .losses import feature_term, keyframe_term, look_terms, look_total, temporal_term
 from .networks import NetConfig, build, init_params
 from .patchgan import PatchConfig, critic_losses, init_critic
 
@@ -40,7 +40,12 @@ class ExtraWeights:
 
     temporal: float = 0.0
     keyframe: float = 0.0
+    keyframe_features: float = 0.0  # feature_term against the keyframes' optimiser outputs
     adversarial: float = 0.0
+
+    @property
+    def keyframed(self) -> bool:
+        return bool(self.keyframe or self.keyframe_features or self.adversarial)
     critic: PatchConfig = PatchConfig()
 
 
@@ -91,11 +96,14 @@ def training_loss(net_params, batch: dict, model: Model, look, *, config: NetCon
         following = net.apply({"params": net_params}, batch["next"])
         terms["temporal"] = temporal_term(following, outputs, batch["flow"], batch["mask"])
         total = total + weights.temporal * terms["temporal"]
-    if weights.keyframe or weights.adversarial:
+    if weights.keyframed:
         painted = net.apply({"params": net_params}, batch["keyframes"])
     if weights.keyframe:
         terms["keyframe"] = keyframe_term(painted, batch["targets"])
         total = total + weights.keyframe * terms["keyframe"]
+    if weights.keyframe_features:
+        terms["keyframe_features"] = feature_term(model, look, painted, batch["targets"])
+        total = total + weights.keyframe_features * terms["keyframe_features"]
     if weights.adversarial:
         terms["critic"], terms["adversarial"] = critic_losses(weights.critic, critic, batch["targets"], painted,
                                                               batch["keyframes"])

@@ -1,13 +1,17 @@
 """The look losses against the optimiser's own (core.stylize), the temporal term against known motion."""
 
+import dataclasses
+
+import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
 
 from conftest import photo
 from dreamreel.core import stylize as S
-from dreamreel.core.nets import dream_look, look_terms, look_total, style_look, temporal_term
+from dreamreel.core.nets import dream_look, feature_term, look_terms, look_total, style_look, temporal_term
 from dreamreel.core.objectives import layer
+from dreamreel.models.registry import activations
 from dreamreel.errors import DreamreelError
 
 LAYERS = ("block1_conv1", "block2_conv1", "block3_conv1")
@@ -80,3 +84,49 @@ def test_bad_looks_raise(tiny_model, painting):
         style_look(tiny_model, [painting], content_layer="block9_conv1", style_layers=LAYERS)
     with pytest.raises(DreamreelError, match="closeness"):
         dream_look(tiny_model, layer("block2_conv1"), closeness_weight=float("nan"))
+
+
+def test_objective_weight_scales_only_the_dream_term(tiny_model):
+    inputs = jnp.asarray(photo((32, 32))[None])
+    louder = jnp.clip(0.5 + 1.5 * (inputs - 0.5), 0, 1)
+    look = dream_look(tiny_model, layer("block2_conv1"), closeness_weight=0.5, objective_weight=0.01)
+    terms = look_terms(tiny_model, look, louder, inputs)
+    assert float(look_total(look, terms)) == pytest.approx(float(0.01 * terms["dream"] + 0.5 * terms["closeness"]))
+    held = dream_look(tiny_model, layer("block2_conv1"), strength=0.05, objective_weight=0.5)
+    assert (held.strength, held.objective_weight, held.max_gain) == (0.05, 0.5, 0.0)
+    silent = dream_look(tiny_model, layer("block2_conv1"), objective_weight=0.0)
+    assert set(look_terms(tiny_model, silent, louder, inputs)) == {"closeness"}
+    with pytest.raises(DreamreelError, match="objective weight"):
+        dream_look(tiny_model, layer("block2_conv1"), objective_weight=-1.0)
+
+
+def test_feature_term_is_each_outputs_style_loss_against_its_own_target(tiny_model):
+    look = dream_look(tiny_model, layer("block2_conv1"))
+    targets = jnp.asarray(np.stack([photo((32, 32)), photo((32, 32))[::-1]]))
+    outputs = jnp.clip(targets + 0.05 * jnp.cos(30 * targets), 0, 1)
+    assert float(feature_term(tiny_model, look, targets, targets)) == 0.0
+    ours, theirs = (activations(tiny_model, x, "block2_conv1") for x in (outputs, targets))
+
+    def gram(f):  # (h, w, C) -> (C, C), by numpy
+        flat = np.asarray(f, np.float64).reshape(-1, f.shape[-1])
+        return flat.T @ flat / flat.shape[0]
+
+    errors = [np.mean((gram(ours[n][i]) - gram(theirs[n][i])) ** 2) / np.mean(gram(theirs[n][i]) ** 2)
+              for n in ("block1_conv1", "block2_conv1") for i in range(2)]  # style layers down to the look's
+    assert float(feature_term(tiny_model, look, outputs, targets)) == pytest.approx(np.mean(errors), rel=1e-4)
+    shifted = jnp.roll(targets, 3, axis=2)  # the same texture, moved: near by statistics, far by pixels
+    other = 1.0 - targets
+    assert float(feature_term(tiny_model, look, shifted, targets)) < 0.1 * float(feature_term(tiny_model, look, other,
+                                                                                               targets))
+
+
+def test_a_capped_dream_term_stops_at_the_optimisers_gain(tiny_model):
+    inputs = jnp.asarray(photo((32, 32))[None])
+    louder = jnp.clip(0.5 + 1.5 * (inputs - 0.5), 0, 1)
+    free = dream_look(tiny_model, layer("block2_conv1"))
+    gain = -float(look_terms(tiny_model, free, louder, inputs)["dream"])
+    assert gain > 0
+    capped = dataclasses.replace(free, max_gain=gain / 2)
+    assert float(look_terms(tiny_model, capped, louder, inputs)["dream"]) == pytest.approx(-gain / 2)
+    above = jax.grad(lambda x: look_terms(tiny_model, capped, x, inputs)["dream"])(louder)
+    assert float(jnp.max(jnp.abs(above))) == 0.0  # past the cap the objective pulls no further
