@@ -505,11 +505,13 @@ def optimiser_gain(model: Model, look: DreamLook, keyframes: Sequence[tuple[np.n
     objective term counts up to it (DreamLook.max_gain), so it learns the optimiser's dream, not a stronger one."""
     from ..core.objectives.base import objective_value
 
-    def value(image):
-        return float(objective_value(model, look.objective, jnp.asarray(image, jnp.float32)[None]))
+    value = jax.jit(lambda image: objective_value(model, look.objective, image[None]))
 
-    gains = [(value(target) - value(frame)) / (abs(value(frame)) + 1e-8) for frame, target in keyframes]
-    return float(np.mean(gains))
+    def gain(frame, target):
+        before = float(value(jnp.asarray(frame, jnp.float32)))
+        return (float(value(jnp.asarray(target, jnp.float32))) - before) / (abs(before) + 1e-8)
+
+    return float(np.mean([gain(frame, target) for frame, target in keyframes]))
 
 
 def net_config(settings: LearnSettings, look) -> NetConfig:
